@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
+// TCP and UDP translation (libalias's TcpAliasOut/In, UdpAliasOut/In).
+//
+// Order of work per packet, as libalias: proxy check, link lookup (or
+// creation), TCP state, the protocol handler chain (which sees the packet
+// before its addresses change), then the address/port rewrite with
+// incremental checksum updates, then the TCP sequence/ack delta for streams
+// a handler resized.
+#include "handler.hpp"
+#include "proxy.hpp"
+#include "translate.hpp"
+
+#include <netinet/ip.h>
+
+#include <algorithm>
+
+namespace nalias {
+
+namespace {
+
+using namespace wire;
+
+struct L4 {
+    uint8_t* hdr;
+    uint8_t* cksum;
+    bool udp;
+    uint16_t sport() const noexcept { return load16(hdr + tcp::kSrcPort); }
+    uint16_t dport() const noexcept { return load16(hdr + tcp::kDstPort); }
+};
+
+bool l4_view(const Datagram& d, L4& v) noexcept {
+    if (d.proto == IPPROTO_TCP) {
+        if (d.l4_len() < tcp::kMinHeader) return false;
+        const std::size_t off = static_cast<std::size_t>(d.l4()[tcp::kDataOffset] >> 4) * 4;
+        if (off < tcp::kMinHeader || off > d.l4_len()) return false;
+        v = {d.l4(), d.l4() + tcp::kChecksum, false};
+        return true;
+    }
+    if (d.l4_len() < udp::kHeader) return false;
+    v = {d.l4(), d.l4() + udp::kChecksum, true};
+    return true;
+}
+
+uint16_t clamp_max(std::size_t max) noexcept { return static_cast<uint16_t>(std::min<std::size_t>(max, 0xffff)); }
+
+// Runs the handler chain; returns the chain's result or kNoHandler.
+int dispatch(Instance& la, Datagram& d, int16_t dir, uint8_t cls, Link* l, uint32_t& oaddr, uint32_t& aaddr,
+             uint16_t& aport, L4& v) noexcept {
+    uint16_t sport = v.sport(), dport = v.dport();
+    if (!handlers_may_want(cls, sport, dport)) return kNoHandler;
+    in_addr o{oaddr}, a{aaddr};
+    alias_data ad{l, &o, &a, &aport, &sport, &dport, clamp_max(d.max)};
+    const int r = run_handlers(&la, dir, cls, reinterpret_cast<struct ip*>(d.ip), &ad);
+    oaddr = o.s_addr;
+    aaddr = a.s_addr;
+    if (!d.refresh_length()) return -1;
+    l4_view(d, v);
+    return r;
+}
+
+}  // namespace
+
+int tcp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
+    L4 v;
+    if (!l4_view(d, v)) return PKT_ALIAS_IGNORED;
+    const ProxyTarget proxy = la.proxy ? proxy_check(la, d.src(), d.dst(), v.dport(), IPPROTO_TCP) : ProxyTarget{};
+    if (proxy.type == kProxyNone && (la.mode & PKT_ALIAS_PROXY_ONLY)) return PKT_ALIAS_OK;
+    const uint32_t orig_dst = d.dst();
+    const uint16_t orig_dport = v.dport();
+    if (proxy.type != kProxyNone) {
+        if (proxy.server_port) set_l4_port(v.hdr + tcp::kDstPort, proxy.server_port, v.cksum, false);
+        set_addr_with_l4(d, ip::kDst, proxy.server_addr, v.cksum, false);
+    }
+    Link* l = find_udp_tcp_out(la, d.src(), d.dst(), v.sport(), v.dport(), IPPROTO_TCP, create);
+    if (!l) return la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
+    use_link(la, *l);
+    if (proxy.type != kProxyNone) {
+        if (LinkExtra* e = l->ensure_extra()) {
+            e->proxy_addr = orig_dst;
+            e->proxy_port = orig_dport;
+        }
+        proxy_modify(la, *l, d.ip, d.max, proxy.type);
+        if (!d.refresh_length() || !l4_view(d, v)) return PKT_ALIAS_IGNORED;
+    }
+    uint32_t oaddr = d.src();
+    uint32_t aaddr = effective_alias(la, *l);
+    uint16_t aport = l->alias_port;
+    tcp_monitor_out(la, *l, v.hdr[tcp::kFlags]);
+    dispatch(la, d, kDirOut, kClassTcp, l, oaddr, aaddr, aport, v);
+
+    set_l4_port(v.hdr + tcp::kSrcPort, aport, v.cksum, false);
+    if (l->flags & kAckModified) {
+        const uint32_t seq = get_be32(v.hdr + tcp::kSeq);
+        const int delta = delta_seq_out(*l, seq);
+        if (delta != 0) csum::patch32(v.hdr + tcp::kSeq, v.cksum, htonl(seq + static_cast<uint32_t>(delta)));
+    }
+    set_addr_with_l4(d, ip::kSrc, aaddr, v.cksum, false);
+    return PKT_ALIAS_OK;
+}
+
+int tcp_alias_in(Instance& la, Datagram& d) noexcept {
+    L4 v;
+    if (!l4_view(d, v)) return PKT_ALIAS_IGNORED;
+    const bool create = !(la.mode & PKT_ALIAS_PROXY_ONLY);
+    bool for_host = false;
+    Link* l = find_udp_tcp_in(la, d.src(), d.dst(), v.sport(), v.dport(), IPPROTO_TCP, create, &for_host);
+    if (!l) return for_host ? PKT_ALIAS_OK : la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
+    use_link(la, *l);
+    uint32_t aaddr = effective_alias(la, *l);
+    uint32_t oaddr = l->src_addr;
+    uint16_t aport = v.dport();
+    set_l4_port(v.hdr + tcp::kDstPort, l->src_port, v.cksum, false);
+    dispatch(la, d, kDirIn, kClassTcp, l, oaddr, aaddr, aport, v);
+
+    if (l->extra && l->extra->proxy_port) set_l4_port(v.hdr + tcp::kSrcPort, l->extra->proxy_port, v.cksum, false);
+    if (l->extra && l->extra->proxy_addr) set_addr_with_l4(d, ip::kSrc, l->extra->proxy_addr, v.cksum, false);
+    if (l->flags & kAckModified) {
+        const uint32_t ack = get_be32(v.hdr + tcp::kAck);
+        const int delta = delta_ack_in(*l, ack);
+        if (delta != 0) csum::patch32(v.hdr + tcp::kAck, v.cksum, htonl(ack - static_cast<uint32_t>(delta)));
+    }
+    set_addr_with_l4(d, ip::kDst, oaddr, v.cksum, false);
+    tcp_monitor_in(la, *l, v.hdr[tcp::kFlags]);
+    return PKT_ALIAS_OK;
+}
+
+int udp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
+    L4 v;
+    if (!l4_view(d, v)) return PKT_ALIAS_IGNORED;
+    const ProxyTarget proxy = la.proxy ? proxy_check(la, d.src(), d.dst(), v.dport(), IPPROTO_UDP) : ProxyTarget{};
+    if (proxy.type == kProxyNone && (la.mode & PKT_ALIAS_PROXY_ONLY)) return PKT_ALIAS_OK;
+    const uint32_t orig_dst = d.dst();
+    const uint16_t orig_dport = v.dport();
+    if (proxy.type != kProxyNone) {
+        if (proxy.server_port) set_l4_port(v.hdr + udp::kDstPort, proxy.server_port, v.cksum, true);
+        set_addr_with_l4(d, ip::kDst, proxy.server_addr, v.cksum, true);
+    }
+    Link* l = find_udp_tcp_out(la, d.src(), d.dst(), v.sport(), v.dport(), IPPROTO_UDP, create);
+    if (!l) return la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
+    use_link(la, *l);
+    if (proxy.type != kProxyNone) {
+        if (LinkExtra* e = l->ensure_extra()) {
+            e->proxy_addr = orig_dst;
+            e->proxy_port = orig_dport;
+        }
+    }
+    uint32_t oaddr = d.src();
+    uint32_t aaddr = effective_alias(la, *l);
+    uint16_t aport = l->alias_port;
+    dispatch(la, d, kDirOut, kClassUdp, l, oaddr, aaddr, aport, v);
+    set_l4_port(v.hdr + udp::kSrcPort, aport, v.cksum, true);
+    set_addr_with_l4(d, ip::kSrc, aaddr, v.cksum, true);
+    return PKT_ALIAS_OK;
+}
+
+int udp_alias_in(Instance& la, Datagram& d) noexcept {
+    L4 v;
+    if (!l4_view(d, v)) return PKT_ALIAS_IGNORED;
+    const bool create = !(la.mode & PKT_ALIAS_PROXY_ONLY);
+    bool for_host = false;
+    Link* l = find_udp_tcp_in(la, d.src(), d.dst(), v.sport(), v.dport(), IPPROTO_UDP, create, &for_host);
+    if (!l) return for_host ? PKT_ALIAS_OK : la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
+    use_link(la, *l);
+    uint32_t aaddr = effective_alias(la, *l);
+    uint32_t oaddr = l->src_addr;
+    uint16_t aport = v.dport();
+    set_l4_port(v.hdr + udp::kDstPort, l->src_port, v.cksum, true);
+    const int r = dispatch(la, d, kDirIn, kClassUdp, l, oaddr, aaddr, aport, v);
+    if (r != kNoHandler && r < 0) return PKT_ALIAS_IGNORED;
+    if (l->extra && l->extra->proxy_port) set_l4_port(v.hdr + udp::kSrcPort, l->extra->proxy_port, v.cksum, true);
+    if (l->extra && l->extra->proxy_addr) set_addr_with_l4(d, ip::kSrc, l->extra->proxy_addr, v.cksum, true);
+    set_addr_with_l4(d, ip::kDst, oaddr, v.cksum, true);
+    return PKT_ALIAS_OK;
+}
+
+}  // namespace nalias

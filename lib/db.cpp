@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "db.hpp"
+
+#include "log.hpp"
+#include "wire.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace nalias {
+
+namespace {
+
+constexpr uint32_t kAddrNone = 0xffffffffu;  // INADDR_NONE in SetTarget
+// libalias's GET_NEW_PORT_MAX_ATTEMPTS: random draws before giving up.
+constexpr uint32_t kRandomPortAttempts = 20;
+// Ranges this small are also scanned whole, so a free port is always found.
+constexpr uint32_t kScanWholeRangeBelow = 256;
+
+bool is_udp_tcp(uint16_t type) noexcept { return type == IPPROTO_TCP || type == IPPROTO_UDP; }
+
+Link* probe_out(Instance& la, uint16_t type, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) noexcept {
+    return la.links.find_out(FlowKey{src, dst, sport, dport, type, 0});
+}
+Link* probe_in(Instance& la, uint16_t type, uint32_t alias, uint16_t aport, uint32_t dst, uint16_t dport) noexcept {
+    return la.links.find_in(FlowKey{alias, dst, aport, dport, type, 0});
+}
+
+// Drops a link found by a lookup when it is already due (libalias expires
+// lazily in UseLink too); returns whether it was dropped.
+bool drop_if_expired(Instance& la, Link* l) noexcept {
+    if (!la.links.expired(*l, la.now)) return false;
+    delete_link(la, l);
+    return true;
+}
+
+bool port_taken(Instance& la, const Link& f, uint16_t aport) noexcept {
+    const uint32_t alias = f.alias_addr;
+    if (probe_in(la, f.type, alias, aport, f.dst_addr, f.dst_port)) return true;
+    if (la.partial_links) {
+        if (f.dst_port && probe_in(la, f.type, alias, aport, f.dst_addr, 0)) return true;
+        if (f.dst_addr && probe_in(la, f.type, alias, aport, 0, f.dst_port)) return true;
+        if ((f.dst_addr || f.dst_port) && probe_in(la, f.type, alias, aport, 0, 0)) return true;
+    }
+    if (la.any_alias_links && alias != 0 && alias == la.alias_addr) {
+        if (probe_in(la, f.type, 0, aport, f.dst_addr, f.dst_port)) return true;
+        if (la.partial_links && (probe_in(la, f.type, 0, aport, f.dst_addr, 0) ||
+                                 probe_in(la, f.type, 0, aport, 0, f.dst_port) || probe_in(la, f.type, 0, aport, 0, 0)))
+            return true;
+    }
+    return false;
+}
+
+// USE_SOCKETS: hold the port on the host with a bound socket, so that no
+// local program takes a port a partial link is waiting on.
+int bind_placeholder(uint16_t type, uint16_t aport) noexcept {
+    const int fd = ::socket(AF_INET, (type == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = aport;
+    sa.sin_addr.s_addr = INADDR_ANY;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        ::close(fd);
+        return -2;
+    }
+    return fd;
+}
+
+// Chooses the alias port (or ICMP id) for a new link, as libalias's
+// GetNewPort: the source port first with SAME_PORTS, then random draws in the
+// alias port range.  Traffic of the NAT host itself also keeps its port, so
+// that a reply from a local service matches what the peer sent to.
+bool choose_alias_port(Instance& la, Link& f, int* sockfd) noexcept {
+    const bool need_socket = (la.mode & PKT_ALIAS_USE_SOCKETS) && is_udp_tcp(f.type) && f.partial() &&
+                             !(f.flags & (kNoSocket | kEimMapping));
+    const bool keep_source = f.src_port != 0 &&
+                             ((la.mode & PKT_ALIAS_SAME_PORTS) || (f.src_addr != 0 && f.src_addr == f.alias_addr));
+    auto accept = [&](uint16_t aport_net) -> int {
+        if (port_taken(la, f, aport_net)) return 0;
+        if (need_socket) {
+            const int fd = bind_placeholder(f.type, aport_net);
+            if (fd == -1) return -1;  // no sockets at all: give up
+            if (fd < 0) return 0;     // port busy on the host
+            *sockfd = fd;
+        }
+        f.alias_port = aport_net;
+        return 1;
+    };
+    if (keep_source) {
+        const int r = accept(f.src_port);
+        if (r != 0) return r > 0;
+    }
+    const uint32_t count = la.port_count;
+    for (uint32_t i = 0; i < kRandomPortAttempts; ++i) {
+        const uint16_t p = static_cast<uint16_t>(la.port_lower + la.random.below(count));
+        const int r = accept(htons(p));
+        if (r != 0) return r > 0;
+    }
+    if (count <= kScanWholeRangeBelow) {
+        const uint32_t start = la.random.below(count);
+        for (uint32_t i = 0; i < count; ++i) {
+            const uint16_t p = static_cast<uint16_t>(la.port_lower + (start + i) % count);
+            const int r = accept(htons(p));
+            if (r != 0) return r > 0;
+        }
+    }
+    return false;
+}
+
+void count_link(Instance& la, const Link& l, int sign) noexcept {
+    if (l.partial()) la.partial_links += sign;
+    if (l.alias_addr == 0 && l.type != kLinkFragmentId) la.any_alias_links += sign;
+    if (l.type == kLinkAddress) la.addr_links += sign;
+    la.live_by_kind[kind_index(l.type)] += sign;
+}
+
+// Hides `older` in the in index behind `newer` (same in-key): the newest
+// wins, as in libalias, and deleting it brings the older one back.
+void shadow(Instance& la, Link& older, Link& newer) noexcept {
+    LinkExtra* ne = newer.ensure_extra();
+    LinkExtra* oe = older.ensure_extra();
+    if (!ne || !oe) return;
+    la.links.erase_in(older);
+    older.flags |= kShadowed;
+    ne->shadowed = &older;
+    oe->shadowed_by = &newer;
+}
+
+void unshadow_on_delete(Instance& la, Link& l) noexcept {
+    LinkExtra* e = l.extra.get();
+    if (!e) return;
+    Link* older = e->shadowed;
+    Link* newer = e->shadowed_by;
+    if (older) older->extra->shadowed_by = newer;
+    if (newer) {
+        newer->extra->shadowed = older;
+    } else if (older) {
+        older->flags &= ~kShadowed;
+        la.links.insert_in(*older);
+    }
+    e->shadowed = e->shadowed_by = nullptr;
+}
+
+void on_link_destroyed(void* ctx, Link& l, bool expired) {
+    auto& la = *static_cast<Instance*>(ctx);
+    unshadow_on_delete(la, l);
+    count_link(la, l, -1);
+    if (la.log) log_link_stats(la);
+    (void)expired;
+}
+
+}  // namespace
+
+void install_link_hooks(Instance& la) noexcept {
+    la.links.on_destroy = &on_link_destroyed;
+    la.links.on_destroy_ctx = &la;
+}
+
+int kind_index(uint16_t type) noexcept {
+    switch (type) {
+    case IPPROTO_ICMP: return 0;
+    case IPPROTO_UDP: return 1;
+    case IPPROTO_TCP: return 2;
+    case IPPROTO_SCTP: return 3;
+    case kLinkPptp: return 4;
+    case kLinkFragmentId: return 6;
+    case kLinkAddress: return 5;
+    default: return 5;
+    }
+}
+
+uint32_t sample_clock(Instance& la) noexcept {
+    uint32_t t;
+    if (la.clock) {
+        t = la.clock(la.clock_ctx);
+    } else {
+        timespec ts;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        t = static_cast<uint32_t>(ts.tv_sec);
+    }
+    // The table assumes time never goes backwards; a clock that does is
+    // followed only forwards, by its increments.
+    if (t >= la.last_clock) la.now += t - la.last_clock;
+    la.last_clock = t;
+    return la.now;
+}
+
+void housekeeping(Instance& la) noexcept {
+    const uint32_t before = la.now;
+    sample_clock(la);
+    la.links.sweep(la.now, LinkTable::kSweepBudget);
+    if (la.now != before && la.fragments.size()) la.fragments.expire(la.now, kFragmentPtrExpireSeconds);
+}
+
+uint32_t timeout_for_type(uint16_t type) noexcept {
+    switch (type) {
+    case IPPROTO_ICMP: return kIcmpExpireSeconds;
+    case IPPROTO_UDP: return kUdpExpireSeconds;
+    case IPPROTO_TCP: return kTcpExpireInitialSeconds;
+    case kLinkFragmentId: return kFragmentIdExpireSeconds;
+    case kLinkAddress: return 0;
+    case kLinkPptp: return kTcpExpireConnectedSeconds;
+    default: return kProtoExpireSeconds;
+    }
+}
+
+uint32_t effective_alias(const Instance& la, const Link& l) noexcept {
+    return l.alias_addr ? l.alias_addr : la.alias_addr;
+}
+
+uint32_t find_alias_address(Instance& la, uint32_t original) noexcept {
+    if (la.addr_links) {
+        if (Link* l = probe_out(la, kLinkAddress, original, 0, 0, 0)) {
+            if (l->alias_addr) return l->alias_addr;
+        }
+    }
+    return la.alias_addr ? la.alias_addr : original;
+}
+
+uint32_t find_original_address(Instance& la, uint32_t alias) noexcept {
+    Link* l = nullptr;
+    if (la.addr_links) {
+        l = probe_in(la, kLinkAddress, alias, 0, 0, 0);
+        if (!l && la.alias_addr && alias == la.alias_addr) l = probe_in(la, kLinkAddress, 0, 0, 0, 0);
+    }
+    if (!l) {
+        la.new_default_link = true;
+        if (la.target_addr == 0) return alias;
+        if (la.target_addr == kAddrNone) return la.alias_addr ? la.alias_addr : alias;
+        return la.target_addr;
+    }
+    if (l->extra && !l->extra->servers.empty()) {
+        LinkExtra& e = *l->extra;
+        const LsnatServer& s = e.servers[e.next_server];
+        e.next_server = (e.next_server + 1) % e.servers.size();
+        return s.addr;
+    }
+    if (l->src_addr == 0) return la.alias_addr ? la.alias_addr : alias;
+    return l->src_addr;
+}
+
+Link* add_link(Instance& la, uint32_t src, uint32_t dst, uint32_t alias, uint16_t sport, uint16_t dport,
+               int alias_port_param, uint16_t type, uint16_t extra_flags) noexcept {
+    Link f;
+    f.src_addr = src;
+    f.dst_addr = dst;
+    f.alias_addr = alias;
+    f.src_port = sport;
+    f.dst_port = dport;
+    f.type = type;
+    f.flags = extra_flags;
+    int sockfd = -1;
+    if (alias_port_param == kGetAliasPort) {
+        if (!choose_alias_port(la, f, &sockfd)) return nullptr;
+    } else {
+        f.alias_port = static_cast<uint16_t>(alias_port_param);
+    }
+    const bool permanent = extra_flags & kPermanent;
+    const uint32_t timeout = permanent ? 0 : timeout_for_type(type);
+    const bool index_out = type != kLinkFragmentId;
+
+    // Same in-key as a live link: a redirect or a protocol link (many hosts
+    // to one peer) takes over the key, newest first, as libalias's lists do.
+    Link* same_in = la.links.find_in(f.in_key());
+    Link* same_out = index_out ? la.links.find_out(f.out_key()) : nullptr;
+    if (same_out && same_out == same_in && !same_out->permanent()) {
+        delete_link(la, same_out);
+        same_in = same_out = nullptr;
+    }
+    if (same_out) {
+        if (same_out->permanent() || !permanent) {
+            if (sockfd >= 0) ::close(sockfd);
+            return nullptr;
+        }
+        delete_link(la, same_out);
+        same_in = la.links.find_in(f.in_key());
+    }
+    Link* l = la.links.create(f, timeout, la.now, index_out, same_in == nullptr);
+    if (!l) {
+        if (sockfd >= 0) ::close(sockfd);
+        la.create_failed = true;
+        return nullptr;
+    }
+    if (same_in) {
+        shadow(la, *same_in, *l);
+        la.links.insert_in(*l);
+    }
+    if (sockfd >= 0) {
+        if (LinkExtra* e = l->ensure_extra()) {
+            e->sockfd = sockfd;
+        } else {
+            ::close(sockfd);
+        }
+    }
+    count_link(la, *l, +1);
+    if (la.log) log_link_stats(la);
+    return l;
+}
+
+void delete_link(Instance& la, Link* l) noexcept { la.links.destroy(l); }
+
+Link* relink(Instance& la, Link* old, uint32_t src, uint32_t dst, uint32_t alias, uint16_t sport, uint16_t dport,
+             uint16_t aport, uint16_t type) noexcept {
+    Link* n = add_link(la, src, dst, alias, sport, dport, aport, type);
+    if (n && old->extra && old->extra->proxy_addr) {
+        if (LinkExtra* e = n->ensure_extra()) {
+            e->proxy_addr = old->extra->proxy_addr;
+            e->proxy_port = old->extra->proxy_port;
+        }
+    }
+    if (!old->permanent() && !(old->flags & kEimMapping)) delete_link(la, old);
+    return n;
+}
+
+Link* search_out(Instance& la, uint16_t type, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) noexcept {
+    Link* l = probe_out(la, type, src, sport, dst, dport);
+    if (l && drop_if_expired(la, l)) return nullptr;
+    return l;
+}
+
+Link* search_in(Instance& la, uint16_t type, uint32_t alias, uint16_t aport, uint32_t dst, uint16_t dport) noexcept {
+    Link* l = probe_in(la, type, alias, aport, dst, dport);
+    if (l && drop_if_expired(la, l)) return nullptr;
+    return l;
+}
+
+Link* find_link_out(Instance& la, uint16_t type, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                    bool replace_partial) noexcept {
+    Link* l = search_out(la, type, src, sport, dst, dport);
+    if (l || !la.partial_links) return l;
+    if (dport != 0 && dst != 0) {
+        l = search_out(la, type, src, sport, dst, 0);
+        if (!l) l = search_out(la, type, src, sport, 0, dport);
+    }
+    if (!l && (dport != 0 || dst != 0)) l = search_out(la, type, src, sport, 0, 0);
+    if (l && replace_partial) l = relink(la, l, src, dst, l->alias_addr, sport, dport, l->alias_port, type);
+    return l;
+}
+
+namespace {
+
+Link* find_in_for_alias(Instance& la, uint16_t type, uint32_t alias, uint16_t aport, uint32_t dst, uint16_t dport,
+                        bool replace_partial) noexcept {
+    Link* l = search_in(la, type, alias, aport, dst, dport);
+    if (l || !la.partial_links) return l;
+    // Most specific wildcard first: remote port unknown, then remote
+    // address unknown, then both.
+    const bool deny_eim = la.mode & PKT_ALIAS_DENY_INCOMING;
+    auto usable = [&](Link* c) { return c && !(deny_eim && (c->flags & kEimMapping)); };
+    if (dport != 0 && dst != 0) {
+        l = search_in(la, type, alias, aport, dst, 0);
+        if (!usable(l)) l = search_in(la, type, alias, aport, 0, dport);
+        if (!usable(l)) l = nullptr;
+    }
+    if (!l && (dport != 0 || dst != 0)) {
+        l = search_in(la, type, alias, aport, 0, 0);
+        if (!usable(l)) l = nullptr;
+    }
+    if (l && replace_partial) {
+        uint32_t src = l->src_addr;
+        uint16_t sport = l->src_port;
+        if (l->extra && !l->extra->servers.empty()) {
+            LinkExtra& e = *l->extra;
+            const LsnatServer& s = e.servers[e.next_server];
+            e.next_server = (e.next_server + 1) % e.servers.size();
+            src = s.addr;
+            sport = s.port;
+        }
+        l = relink(la, l, src, dst, alias, sport, dport, aport, type);
+    }
+    return l;
+}
+
+}  // namespace
+
+Link* find_link_in(Instance& la, uint16_t type, uint32_t alias, uint16_t aport, uint32_t dst, uint16_t dport,
+                   bool replace_partial) noexcept {
+    Link* l = find_in_for_alias(la, type, alias, aport, dst, dport, replace_partial);
+    // Redirects made with alias address 0 follow the instance's address.
+    if (!l && la.any_alias_links && la.alias_addr != 0 && alias == la.alias_addr)
+        l = find_in_for_alias(la, type, 0, aport, dst, dport, replace_partial);
+    return l;
+}
+
+Link* find_udp_tcp_out(Instance& la, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto,
+                       bool create) noexcept {
+    Link* l = find_link_out(la, proto, src, sport, dst, dport, true);
+    const bool eim = proto == IPPROTO_UDP && (la.mode & PKT_ALIAS_UDP_EIM);
+    if (l) {
+        if (eim && !(l->flags & kEimMapping)) {
+            // Keep the endpoint's mapping alive while any of its flows is.
+            if (Link* m = probe_out(la, IPPROTO_UDP, src, sport, 0, 0)) use_link(la, *m);
+        }
+        return l;
+    }
+    if (!create) return nullptr;
+    const uint32_t alias = find_alias_address(la, src);
+    if (eim) {
+        Link* m = add_link(la, src, 0, alias, sport, 0, kGetAliasPort, IPPROTO_UDP, kEimMapping | kNoSocket);
+        if (!m) return nullptr;
+        return add_link(la, src, dst, alias, sport, dport, m->alias_port, IPPROTO_UDP);
+    }
+    return add_link(la, src, dst, alias, sport, dport, kGetAliasPort, proto);
+}
+
+Link* find_udp_tcp_in(Instance& la, uint32_t dst, uint32_t alias, uint16_t dport, uint16_t aport, uint8_t proto,
+                      bool create, bool* for_host) noexcept {
+    Link* l = find_link_in(la, proto, alias, aport, dst, dport, create);
+    if (l || !create || (la.mode & PKT_ALIAS_DENY_INCOMING)) return l;
+    const uint32_t target = find_original_address(la, alias);
+    // Unsolicited traffic for the NAT host itself needs no state (libalias
+    // would create a link for every probe of a port scan).
+    if (target == alias) {
+        if (for_host) *for_host = true;
+        return nullptr;
+    }
+    return add_link(la, target, dst, alias, aport, dport, aport, proto);
+}
+
+Link* find_icmp_out(Instance& la, uint32_t src, uint32_t dst, uint16_t id, bool create) noexcept {
+    Link* l = find_link_out(la, IPPROTO_ICMP, src, id, dst, 0, false);
+    if (l || !create) return l;
+    return add_link(la, src, dst, find_alias_address(la, src), id, 0, kGetAliasPort, IPPROTO_ICMP);
+}
+
+Link* find_icmp_in(Instance& la, uint32_t dst, uint32_t alias, uint16_t id_alias, bool create,
+                   bool* for_host) noexcept {
+    Link* l = find_link_in(la, IPPROTO_ICMP, alias, id_alias, dst, 0, false);
+    if (l || !create || (la.mode & PKT_ALIAS_DENY_INCOMING)) return l;
+    const uint32_t target = find_original_address(la, alias);
+    if (target == alias) {
+        if (for_host) *for_host = true;
+        return nullptr;
+    }
+    return add_link(la, target, dst, alias, id_alias, 0, id_alias, IPPROTO_ICMP);
+}
+
+Link* find_proto_out(Instance& la, uint32_t src, uint32_t dst, uint8_t proto) noexcept {
+    Link* l = find_link_out(la, proto, src, 0, dst, 0, true);
+    if (l) return l;
+    return add_link(la, src, dst, find_alias_address(la, src), 0, 0, 0, proto);
+}
+
+Link* find_proto_in(Instance& la, uint32_t dst, uint32_t alias, uint8_t proto, bool* for_host) noexcept {
+    Link* l = find_link_in(la, proto, alias, 0, dst, 0, true);
+    if (l || (la.mode & PKT_ALIAS_DENY_INCOMING)) return l;
+    const uint32_t target = find_original_address(la, alias);
+    if (target == alias) {
+        if (for_host) *for_host = true;
+        return nullptr;
+    }
+    return add_link(la, target, dst, alias, 0, 0, 0, proto);
+}
+
+void set_expire(Instance& la, Link& l, int seconds) noexcept {
+    if (seconds == 0) {
+        delete_link(la, &l);
+    } else if (seconds < 0) {
+        la.links.make_permanent(l);
+    } else {
+        la.links.set_timeout(l, static_cast<uint32_t>(seconds), la.now);
+    }
+}
+
+namespace {
+
+void tcp_set_state(Instance& la, Link& l, bool inbound, uint8_t state) noexcept {
+    const uint8_t other = inbound ? l.tcp_out : l.tcp_in;
+    if (state == kTcpDisconnected) {
+        la.links.set_timeout(l, other != kTcpConnected ? kTcpExpireDeadSeconds : kTcpExpireSingleDeadSeconds, la.now);
+    } else if (state == kTcpConnected && other == kTcpConnected) {
+        la.links.set_timeout(l, kTcpExpireConnectedSeconds, la.now);
+    }
+    (inbound ? l.tcp_in : l.tcp_out) = state;
+}
+
+void tcp_monitor(Instance& la, Link& l, uint8_t flags, bool inbound) noexcept {
+    // Redirect links keep their permanence whatever the flags say.
+    if (l.permanent()) return;
+    const uint8_t state = inbound ? l.tcp_in : l.tcp_out;
+    if (state == kTcpNotConnected) {
+        if (flags & wire::tcp::kRst)
+            tcp_set_state(la, l, inbound, kTcpDisconnected);
+        else if (flags & wire::tcp::kSyn)
+            tcp_set_state(la, l, inbound, kTcpConnected);
+    } else if (state == kTcpConnected) {
+        if (flags & (wire::tcp::kFin | wire::tcp::kRst)) tcp_set_state(la, l, inbound, kTcpDisconnected);
+    }
+}
+
+}  // namespace
+
+void tcp_monitor_in(Instance& la, Link& l, uint8_t flags) noexcept { tcp_monitor(la, l, flags, true); }
+void tcp_monitor_out(Instance& la, Link& l, uint8_t flags) noexcept { tcp_monitor(la, l, flags, false); }
+
+void add_seq(Link& l, int delta, uint32_t seq_host, uint32_t payload_len) noexcept {
+    LinkExtra* e = l.ensure_extra();
+    if (!e) return;
+    SeqDelta& d = e->seq[e->seq_next];
+    d.end_old = seq_host + payload_len;
+    d.end_new = d.end_old + static_cast<uint32_t>(delta);
+    d.delta = delta;
+    d.valid = true;
+    e->seq_next = (e->seq_next + 1) % kSeqDeltaSlots;
+    l.flags |= kAckModified;
+}
+
+int delta_seq_out(const Link& l, uint32_t seq_host) noexcept {
+    if (!l.extra) return 0;
+    int delta = 0;
+    int32_t best = INT32_MAX;
+    for (const SeqDelta& d : l.extra->seq) {
+        if (!d.valid) continue;
+        const int32_t diff = static_cast<int32_t>(seq_host - d.end_old);
+        if (diff >= 0 && diff < best) {
+            best = diff;
+            delta = d.delta;
+        }
+    }
+    return delta;
+}
+
+int delta_ack_in(const Link& l, uint32_t ack_host) noexcept {
+    if (!l.extra) return 0;
+    int delta = 0;
+    int32_t best = INT32_MAX;
+    for (const SeqDelta& d : l.extra->seq) {
+        if (!d.valid) continue;
+        const int32_t diff = static_cast<int32_t>(ack_host - d.end_new);
+        if (diff >= 0 && diff < best) {
+            best = diff;
+            delta = d.delta;
+        }
+    }
+    return delta;
+}
+
+void flush_links(Instance& la, bool keep_permanent) noexcept {
+    la.links.clear(keep_permanent);
+    if (!keep_permanent) la.fragments.clear();
+}
+
+}  // namespace nalias

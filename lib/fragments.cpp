@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "fragments.hpp"
+
+#include <cstdlib>
+
+namespace nalias {
+
+bool FragmentStore::save(void* buffer, uint32_t src, uint16_t id, uint32_t now) noexcept {
+    try {
+        if (saved_.size() >= kMaxSaved) {
+            std::free(saved_.front().buffer);
+            saved_.pop_front();
+            ++dropped;
+        }
+        saved_.push_back({buffer, src, id, now});
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+void* FragmentStore::take(uint32_t src, uint16_t id) noexcept {
+    for (auto it = saved_.begin(); it != saved_.end(); ++it) {
+        if (it->src == src && it->id == id) {
+            void* b = it->buffer;
+            saved_.erase(it);
+            return b;
+        }
+    }
+    return nullptr;
+}
+
+void FragmentStore::expire(uint32_t now, uint32_t lifetime) noexcept {
+    while (!saved_.empty() && now - saved_.front().saved_at >= lifetime) {
+        std::free(saved_.front().buffer);
+        saved_.pop_front();
+        ++dropped;
+    }
+}
+
+void FragmentStore::clear() noexcept {
+    for (auto& s : saved_) std::free(s.buffer);
+    saved_.clear();
+}
+
+}  // namespace nalias

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "handler.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bitset>
+#include <cerrno>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace nalias {
+
+namespace {
+
+struct Chain {
+    std::vector<proto_handler*> handlers;  // sorted by priority, lowest first
+    bool only_builtins = true;
+};
+
+// Snapshot publication: readers load `current` once per packet; writers
+// (under `writer_lock`) copy, modify, publish, and keep the old snapshot
+// alive in `retired` until exit.
+std::atomic<const Chain*> current{nullptr};
+std::mutex writer_lock;
+std::vector<std::unique_ptr<Chain>>& retired() {
+    static std::vector<std::unique_ptr<Chain>> r;
+    return r;
+}
+std::bitset<65536>& interesting_ports() {
+    static std::bitset<65536> b;
+    return b;
+}
+std::vector<proto_handler*>& builtin_list() {
+    static std::vector<proto_handler*> b;
+    return b;
+}
+
+bool is_builtin(const proto_handler* h) {
+    const auto& b = builtin_list();
+    return std::find(b.begin(), b.end(), h) != b.end();
+}
+
+void publish(std::unique_ptr<Chain> next) {
+    std::stable_sort(next->handlers.begin(), next->handlers.end(),
+                     [](const proto_handler* a, const proto_handler* b) { return a->pri < b->pri; });
+    next->only_builtins = std::all_of(next->handlers.begin(), next->handlers.end(), is_builtin);
+    current.store(next.get(), std::memory_order_release);
+    retired().push_back(std::move(next));
+}
+
+std::unique_ptr<Chain> copy_current() {
+    auto c = std::make_unique<Chain>();
+    if (const Chain* cur = current.load(std::memory_order_acquire)) *c = *cur;
+    return c;
+}
+
+// Built-in handlers are attached when the library loads.
+struct BuiltinLoader {
+    BuiltinLoader() {
+        std::lock_guard<std::mutex> g(writer_lock);
+        auto c = copy_current();
+        for (std::size_t i = 0; i < kBuiltinHandlerSetCount; ++i) {
+            const BuiltinHandlerSet* set = kBuiltinHandlerSets[i];
+            for (proto_handler* h = set->handlers; h && h->dir != NODIR; ++h) {
+                builtin_list().push_back(h);
+                c->handlers.push_back(h);
+            }
+            for (const uint16_t* p = set->ports; p && *p; ++p) interesting_ports().set(*p);
+        }
+        publish(std::move(c));
+    }
+};
+BuiltinLoader loader;
+
+}  // namespace
+
+void declare_handler_port(uint16_t port) noexcept { interesting_ports().set(port); }
+
+bool handlers_may_want(uint8_t proto_class, uint16_t sport_net, uint16_t dport_net) noexcept {
+    const Chain* c = current.load(std::memory_order_acquire);
+    if (!c || c->handlers.empty()) return false;
+    if (!c->only_builtins || proto_class == kClassIp) return true;
+    const auto& ports = interesting_ports();
+    return ports.test(ntohs(sport_net)) || ports.test(ntohs(dport_net));
+}
+
+int run_handlers(struct libalias* la, int16_t dir, uint8_t proto_class, struct ip* pip,
+                 struct alias_data* ad) noexcept {
+    const Chain* c = current.load(std::memory_order_acquire);
+    if (!c) return kNoHandler;
+    for (proto_handler* h : c->handlers) {
+        if (!(h->dir & dir) || !(h->proto & proto_class)) continue;
+        if (h->fingerprint && h->fingerprint(la, ad) == 0) {
+            return h->protohandler ? h->protohandler(la, pip, ad) : 0;
+        }
+    }
+    return kNoHandler;
+}
+
+}  // namespace nalias
+
+using namespace nalias;
+
+extern "C" LIBALIAS_API int LibAliasAttachHandlers(struct proto_handler* p) {
+    if (!p) return -EINVAL;
+    try {
+        std::lock_guard<std::mutex> g(writer_lock);
+        auto c = copy_current();
+        for (proto_handler* h = p; h->dir != NODIR; ++h) {
+            if (std::find(c->handlers.begin(), c->handlers.end(), h) != c->handlers.end()) return -EEXIST;
+            c->handlers.push_back(h);
+        }
+        publish(std::move(c));
+        return 0;
+    } catch (...) {
+        return -ENOMEM;
+    }
+}
+
+extern "C" LIBALIAS_API int LibAliasDetachHandlers(struct proto_handler* p) {
+    if (!p) return -EINVAL;
+    try {
+        std::lock_guard<std::mutex> g(writer_lock);
+        auto c = copy_current();
+        bool found = false;
+        for (proto_handler* h = p; h->dir != NODIR; ++h) {
+            auto it = std::find(c->handlers.begin(), c->handlers.end(), h);
+            if (it != c->handlers.end()) {
+                c->handlers.erase(it);
+                found = true;
+            }
+        }
+        if (!found) return -ENOENT;
+        publish(std::move(c));
+        return 0;
+    } catch (...) {
+        return -ENOMEM;
+    }
+}

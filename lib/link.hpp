@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
+// link.hpp: the link, nalias's unit of translation state.
+//
+// A link maps one inside endpoint (src_addr:src_port) to one alias endpoint
+// (alias_addr:alias_port) for one remote endpoint (dst_addr:dst_port).  It
+// is `struct alias_link` itself, so the handle the C API hands out for a
+// redirect is the link, with no wrapper or cast.
+//
+// Invariants:
+//  - The instance owns every link; indexes and lists never do.  A link is
+//    created and destroyed only by LinkTable.
+//  - A link is in the out index iff kIndexedOut is set, in the in index iff
+//    kIndexedIn is set, and in an expiry queue iff it is not permanent.
+//  - Address and port fields are in network order; a remote address or port
+//    of 0 makes the link partial (a wildcard that only redirects create, or a
+//    handler's data-connection link waiting for its first packet).
+//  - `alias_addr` 0 means "the instance's current alias address".
+//  - The hot part (this struct, 72 bytes) holds what the packet path reads;
+//    everything rarer (TCP sequence deltas, LSNAT servers, sockets, proxy
+//    targets, handler state) lives in LinkExtra, allocated on first need.
+#pragma once
+
+#include "flow_key.hpp"
+
+#include <boost/intrusive/list_hook.hpp>
+#include <boost/intrusive/unordered_set_hook.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+struct alias_link;
+
+namespace nalias {
+
+namespace bi = boost::intrusive;
+
+// Link types above the IP protocol numbers.
+enum LinkType : uint16_t {
+    kLinkAddress = 0x100,     // RedirectAddr: static address mapping, no ports
+    kLinkFragmentId = 0x101,  // header fragment seen inbound: (remote, alias, ip_id) -> inside addr
+    kLinkPptp = 0x102,        // PPTP call-id link, owned by the PPTP handler
+};
+
+enum LinkFlags : uint16_t {
+    kPermanent = 0x0001,      // redirect: never expires, kept across address resets
+    kIndexedOut = 0x0002,
+    kIndexedIn = 0x0004,
+    kRequeue = 0x0008,        // used since it entered its expiry queue (lazy LRU)
+    kEimMapping = 0x0010,     // UDP endpoint-independent mapping; survives ReLink
+    kNoSocket = 0x0020,       // never bind a USE_SOCKETS placeholder for it
+    kAckModified = 0x0040,    // TCP sequence deltas are recorded in extra
+    kShadowed = 0x0080,       // hidden by a newer link with the same key
+    kUnregisteredSelf = 0x0100,  // created while aliasing a public source to itself
+};
+
+// TCP state per direction, as libalias tracks it.
+enum TcpState : uint8_t { kTcpNotConnected = 0, kTcpConnected = 1, kTcpDisconnected = 2 };
+
+// One recorded payload-length change on a TCP stream (libalias keeps three).
+struct SeqDelta {
+    uint32_t end_old = 0;  // host order: sequence number after the changed packet, as sent
+    uint32_t end_new = 0;  // the same point in the rewritten stream
+    int32_t delta = 0;     // cumulative length change up to and including that packet
+    bool valid = false;
+};
+constexpr int kSeqDeltaSlots = 3;
+
+struct LsnatServer {
+    uint32_t addr;   // network order
+    uint16_t port;   // network order
+};
+
+struct LinkExtra {
+    SeqDelta seq[kSeqDeltaSlots];
+    int seq_next = 0;
+    int sockfd = -1;                       // USE_SOCKETS placeholder
+    std::vector<LsnatServer> servers;      // LSNAT pool (AddServer)
+    std::size_t next_server = 0;
+    uint32_t proxy_addr = 0;               // transparent proxy: original destination
+    uint16_t proxy_port = 0;
+    int protocol_flags = 0;                // handler-private state (Get/SetProtocolFlags)
+    uint32_t timeout = 0;                  // custom expiry (SetExpire), 0 = type default
+    void* handler_data = nullptr;          // owned by the handler that set it
+    void (*handler_data_free)(void*) = nullptr;
+    ::alias_link* shadowed = nullptr;     // older link with the same in-key, hidden by this one
+    ::alias_link* shadowed_by = nullptr;  // newer link hiding this one
+    ~LinkExtra();
+};
+
+}  // namespace nalias
+
+struct alias_link {
+    boost::intrusive::unordered_set_member_hook<> out_hook;
+    boost::intrusive::unordered_set_member_hook<> in_hook;
+    boost::intrusive::list_member_hook<> expiry_hook;
+    uint32_t src_addr = 0, dst_addr = 0, alias_addr = 0;
+    uint16_t src_port = 0, dst_port = 0, alias_port = 0;
+    uint16_t type = 0;
+    uint32_t last_used = 0;
+    uint16_t flags = 0;
+    uint8_t queue = 0;
+    uint8_t tcp_in = nalias::kTcpNotConnected;
+    uint8_t tcp_out = nalias::kTcpNotConnected;
+    uint8_t spare = 0;
+    std::unique_ptr<nalias::LinkExtra> extra;
+
+    nalias::FlowKey out_key() const noexcept {
+        return {src_addr, dst_addr, src_port, dst_port, type, 0};
+    }
+    nalias::FlowKey in_key() const noexcept {
+        return {alias_addr, dst_addr, alias_port, dst_port, type, 0};
+    }
+    bool permanent() const noexcept { return flags & nalias::kPermanent; }
+    bool has_ports() const noexcept { return type == 6 || type == 17 || type == 132; }
+    // A wildcard flow link; address links (RedirectAddr) have no remote at all.
+    bool partial() const noexcept { return type < 0x100 && (dst_addr == 0 || (has_ports() && dst_port == 0)); }
+    nalias::LinkExtra* ensure_extra() noexcept;
+};
+
+namespace nalias {
+using Link = ::alias_link;
+}

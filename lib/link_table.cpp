@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "link_table.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <new>
+
+namespace nalias {
+
+LinkExtra::~LinkExtra() {
+    if (sockfd >= 0) ::close(sockfd);
+    if (handler_data && handler_data_free) handler_data_free(handler_data);
+}
+
+}  // namespace nalias
+
+nalias::LinkExtra* alias_link::ensure_extra() noexcept {
+    if (!extra) extra.reset(new (std::nothrow) nalias::LinkExtra());
+    return extra.get();
+}
+
+namespace nalias {
+
+LinkPool::~LinkPool() {
+    for (Slot* c : chunks_) std::free(c);
+}
+
+void* LinkPool::allocate() noexcept {
+    if (!free_) {
+        try {
+            chunks_.reserve(chunks_.size() + 1);
+        } catch (...) {
+            return nullptr;
+        }
+        auto* chunk = static_cast<Slot*>(std::malloc(kChunkLinks * sizeof(Slot)));
+        if (!chunk) return nullptr;
+        chunks_.push_back(chunk);
+        for (std::size_t i = kChunkLinks; i-- > 0;) {
+            chunk[i].next = free_;
+            free_ = &chunk[i];
+        }
+    }
+    Slot* s = free_;
+    free_ = s->next;
+    return s->storage;
+}
+
+void LinkPool::release(void* p) noexcept {
+    auto* s = static_cast<Slot*>(p);
+    s->next = free_;
+    free_ = s;
+}
+
+LinkTable::LinkTable(const HashSecret& secret)
+    : hasher_(secret),
+      out_buckets_(kInitialBuckets),
+      in_buckets_(kInitialBuckets),
+      out_(OutIndex::bucket_traits(out_buckets_.data(), out_buckets_.size()), hasher_),
+      in_(InIndex::bucket_traits(in_buckets_.data(), in_buckets_.size()), hasher_),
+      limit_(2097152u) {}
+
+LinkTable::~LinkTable() { clear(false); }
+
+uint8_t LinkTable::queue_for(uint32_t seconds) noexcept {
+    for (std::size_t i = 0; i < queue_count_; ++i)
+        if (queues_[i].seconds == seconds) return static_cast<uint8_t>(i);
+    if (queue_count_ < kMaxQueues) {
+        queues_[queue_count_].seconds = seconds;
+        return static_cast<uint8_t>(queue_count_++);
+    }
+    // Out of queues (more distinct timeouts than any real configuration
+    // uses): the nearest longer timeout keeps the link at least as long.
+    std::size_t best = 0;
+    for (std::size_t i = 0; i < queue_count_; ++i) {
+        const uint32_t s = queues_[i].seconds;
+        if ((s >= seconds && (queues_[best].seconds < seconds || s < queues_[best].seconds)) ||
+            (queues_[best].seconds < seconds && s > queues_[best].seconds))
+            best = i;
+    }
+    return static_cast<uint8_t>(best);
+}
+
+void LinkTable::grow_if_needed() noexcept {
+    // Load factor at most 1: with a keyed hash the expected chain stays short
+    // at every table size.  Growth failure is not fatal: the old buckets keep
+    // working, only with longer chains.
+    if (out_.size() > out_buckets_.size()) {
+        try {
+            std::vector<OutIndex::bucket_type> nb(out_buckets_.size() * 2);
+            out_.rehash(OutIndex::bucket_traits(nb.data(), nb.size()));
+            out_buckets_.swap(nb);
+        } catch (...) {
+        }
+    }
+    if (in_.size() > in_buckets_.size()) {
+        try {
+            std::vector<InIndex::bucket_type> nb(in_buckets_.size() * 2);
+            in_.rehash(InIndex::bucket_traits(nb.data(), nb.size()));
+            in_buckets_.swap(nb);
+        } catch (...) {
+        }
+    }
+}
+
+bool LinkTable::insert_out(Link& l) noexcept {
+    if (l.flags & kIndexedOut) return true;
+    if (!out_.insert(l).second) return false;
+    l.flags |= kIndexedOut;
+    return true;
+}
+
+bool LinkTable::insert_in(Link& l) noexcept {
+    if (l.flags & kIndexedIn) return true;
+    if (!in_.insert(l).second) return false;
+    l.flags |= kIndexedIn;
+    return true;
+}
+
+void LinkTable::erase_out(Link& l) noexcept {
+    if (!(l.flags & kIndexedOut)) return;
+    out_.erase(out_.iterator_to(l));
+    l.flags &= ~kIndexedOut;
+}
+
+void LinkTable::erase_in(Link& l) noexcept {
+    if (!(l.flags & kIndexedIn)) return;
+    in_.erase(in_.iterator_to(l));
+    l.flags &= ~kIndexedIn;
+}
+
+bool LinkTable::reclaim_for_limit(uint32_t now) noexcept {
+    // Only links that are already due go; a full table never evicts a live
+    // flow, so a flood cannot push established connections out.
+    const std::size_t before = dynamic_count_;
+    for (std::size_t i = 0; i < queue_count_ && dynamic_count_ >= before; ++i) {
+        auto& q = queues_[i];
+        unsigned budget = kSweepBudget;
+        while (budget-- && !q.list.empty()) {
+            Link& h = q.list.front();
+            if (now - h.last_used >= q.seconds) {
+                destroy(&h, true);
+                ++expired_count;
+            } else if (h.flags & kRequeue) {
+                h.flags &= ~kRequeue;
+                q.list.pop_front();
+                q.list.push_back(h);
+            } else {
+                break;
+            }
+        }
+    }
+    return dynamic_count_ < limit_;
+}
+
+Link* LinkTable::create(const Link& f, uint32_t timeout, uint32_t now, bool index_out, bool index_in) noexcept {
+    const bool permanent = f.flags & kPermanent;
+    if (!permanent && dynamic_count_ >= limit_ && !reclaim_for_limit(now)) {
+        ++refused;
+        return nullptr;
+    }
+    void* slot = pool_.allocate();
+    if (!slot) return nullptr;
+    Link* l = new (slot) Link();
+    l->src_addr = f.src_addr;
+    l->dst_addr = f.dst_addr;
+    l->alias_addr = f.alias_addr;
+    l->src_port = f.src_port;
+    l->dst_port = f.dst_port;
+    l->alias_port = f.alias_port;
+    l->type = f.type;
+    l->flags = static_cast<uint16_t>(f.flags & ~(kIndexedOut | kIndexedIn | kRequeue));
+    l->last_used = now;
+    if (index_out && !insert_out(*l)) {
+        l->~Link();
+        pool_.release(l);
+        return nullptr;
+    }
+    if (index_in && !insert_in(*l)) {
+        erase_out(*l);
+        l->~Link();
+        pool_.release(l);
+        return nullptr;
+    }
+    if (permanent || timeout == 0) {
+        l->flags |= kPermanent;
+        l->queue = kNoQueue;
+        all_permanent_.push_back(*l);
+        ++permanent_count_;
+    } else {
+        l->queue = queue_for(timeout);
+        queues_[l->queue].list.push_back(*l);
+        ++dynamic_count_;
+    }
+    ++created;
+    grow_if_needed();
+    return l;
+}
+
+void LinkTable::destroy(Link* l, bool expired) noexcept {
+    if (on_destroy) on_destroy(on_destroy_ctx, *l, expired);
+    erase_out(*l);
+    erase_in(*l);
+    if (l->queue == kNoQueue) {
+        all_permanent_.erase(all_permanent_.iterator_to(*l));
+        --permanent_count_;
+    } else {
+        queues_[l->queue].list.erase(queues_[l->queue].list.iterator_to(*l));
+        --dynamic_count_;
+    }
+    l->~Link();
+    pool_.release(l);
+}
+
+void LinkTable::set_timeout(Link& l, uint32_t timeout, uint32_t now) noexcept {
+    if (timeout == 0) {
+        make_permanent(l);
+        return;
+    }
+    const uint8_t q = queue_for(timeout);
+    if (l.queue == q) return;
+    if (l.queue == kNoQueue) {
+        all_permanent_.erase(all_permanent_.iterator_to(l));
+        --permanent_count_;
+        ++dynamic_count_;
+        l.flags &= ~kPermanent;
+    } else {
+        queues_[l.queue].list.erase(queues_[l.queue].list.iterator_to(l));
+    }
+    l.queue = q;
+    l.last_used = now;
+    l.flags &= ~kRequeue;
+    queues_[q].list.push_back(l);
+}
+
+void LinkTable::make_permanent(Link& l) noexcept {
+    if (l.queue == kNoQueue) return;
+    queues_[l.queue].list.erase(queues_[l.queue].list.iterator_to(l));
+    --dynamic_count_;
+    l.queue = kNoQueue;
+    l.flags |= kPermanent;
+    all_permanent_.push_back(l);
+    ++permanent_count_;
+}
+
+unsigned LinkTable::sweep(uint32_t now, unsigned budget) noexcept {
+    if (now == last_sweep_ && !sweep_pending_) return 0;
+    last_sweep_ = now;
+    unsigned removed = 0;
+    bool exhausted = false;
+    for (std::size_t i = 0; i < queue_count_; ++i) {
+        auto& q = queues_[i];
+        while (!q.list.empty()) {
+            if (budget == 0) {
+                exhausted = true;
+                break;
+            }
+            Link& h = q.list.front();
+            if (now - h.last_used >= q.seconds) {
+                --budget;
+                destroy(&h, true);
+                ++expired_count;
+                ++removed;
+            } else if (h.flags & kRequeue) {
+                --budget;
+                h.flags &= ~kRequeue;
+                q.list.pop_front();
+                q.list.push_back(h);
+            } else {
+                break;
+            }
+        }
+        if (exhausted) break;
+    }
+    sweep_pending_ = exhausted;
+    return removed;
+}
+
+void LinkTable::clear(bool keep_permanent) noexcept {
+    for (std::size_t i = 0; i < queue_count_; ++i) {
+        auto& q = queues_[i].list;
+        while (!q.empty()) destroy(&q.front());
+    }
+    if (!keep_permanent)
+        while (!all_permanent_.empty()) destroy(&all_permanent_.front());
+}
+
+}  // namespace nalias

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
+// link_table.hpp: storage, indexes and expiry of an instance's links.
+//
+// Data model.  Links live in a pool of fixed-size slots owned by the table.
+// Two intrusive hash indexes (Boost.Intrusive unordered_set, power-of-two
+// buckets, keyed hash) find a link from an outbound packet (out index) or an
+// inbound one (in index).  Expiry uses one intrusive list per distinct
+// timeout ("queue"): a link enters the tail of its timeout's queue, so each
+// queue is ordered by entry time.  A hit only stamps `last_used` and sets
+// kRequeue (one write to a line the lookup already touched); the sweep looks
+// at queue heads only and either expires the head, moves it to the tail if
+// it was used since it entered (lazy LRU), or stops, because every later
+// entry is younger.  The sweep runs at most once per clock second plus
+// while work is pending, with a per-packet budget, so no packet pays more
+// than a bounded amount of housekeeping.
+//
+// The buckets store no hash: keys compare in two 64-bit words, so a stored
+// hash would only speed up rehashing and would cost 16 bytes per link.
+//
+// Invariants: every link in an index is also counted in size(); dynamic
+// links never exceed the link limit; a permanent link is in no queue.
+#pragma once
+
+#include "link.hpp"
+
+#include <boost/intrusive/list.hpp>
+#include <boost/intrusive/unordered_set.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace nalias {
+
+struct OutKeyOf {
+    using type = FlowKey;
+    FlowKey operator()(const Link& l) const noexcept { return l.out_key(); }
+};
+struct InKeyOf {
+    using type = FlowKey;
+    FlowKey operator()(const Link& l) const noexcept { return l.in_key(); }
+};
+
+using OutHook = bi::member_hook<Link, bi::unordered_set_member_hook<>, &Link::out_hook>;
+using InHook = bi::member_hook<Link, bi::unordered_set_member_hook<>, &Link::in_hook>;
+using ExpiryHook = bi::member_hook<Link, bi::list_member_hook<>, &Link::expiry_hook>;
+
+using OutIndex = bi::unordered_set<Link, OutHook, bi::key_of_value<OutKeyOf>, bi::hash<KeyedFlowHash>,
+                                   bi::power_2_buckets<true>, bi::constant_time_size<true>>;
+using InIndex = bi::unordered_set<Link, InHook, bi::key_of_value<InKeyOf>, bi::hash<KeyedFlowHash>,
+                                  bi::power_2_buckets<true>, bi::constant_time_size<true>>;
+using ExpiryQueue = bi::list<Link, ExpiryHook, bi::constant_time_size<false>>;
+
+// Fixed-size slot allocator: links are carved from chunks and recycled
+// through a free list, so creating a link costs no malloc in steady state.
+class LinkPool {
+public:
+    LinkPool() = default;
+    LinkPool(const LinkPool&) = delete;
+    LinkPool& operator=(const LinkPool&) = delete;
+    ~LinkPool();
+    void* allocate() noexcept;  // nullptr when memory is exhausted
+    void release(void* slot) noexcept;
+    std::size_t bytes_reserved() const noexcept { return chunks_.size() * kChunkLinks * sizeof(Slot); }
+
+private:
+    union Slot {
+        Slot* next;
+        alignas(Link) unsigned char storage[sizeof(Link)];
+    };
+    static constexpr std::size_t kChunkLinks = 4096;
+    std::vector<Slot*> chunks_;
+    Slot* free_ = nullptr;
+};
+
+class LinkTable {
+public:
+    static constexpr uint8_t kNoQueue = 0xff;
+    static constexpr std::size_t kMaxQueues = 32;
+    static constexpr std::size_t kInitialBuckets = 256;
+    // Housekeeping budget: queue-head operations per packet.
+    static constexpr unsigned kSweepBudget = 32;
+
+    explicit LinkTable(const HashSecret& secret);
+    LinkTable(const LinkTable&) = delete;
+    LinkTable& operator=(const LinkTable&) = delete;
+    ~LinkTable();
+
+    // Creates a link with the given fields (flags may include kPermanent);
+    // indexes it in both indexes, unless `index_out`/`index_in` say otherwise,
+    // and queues it with `timeout` seconds.  nullptr when the link limit is
+    // reached and nothing could be reclaimed, or memory is exhausted.
+    Link* create(const Link& fields, uint32_t timeout, uint32_t now, bool index_out = true, bool index_in = true) noexcept;
+    // Unindexes, dequeues and frees the link; `on_destroy` runs first.
+    void destroy(Link* l, bool expired = false) noexcept;
+
+    Link* find_out(const FlowKey& k) noexcept {
+        auto it = out_.find(k);
+        return it == out_.end() ? nullptr : &*it;
+    }
+    Link* find_in(const FlowKey& k) noexcept {
+        auto it = in_.find(k);
+        return it == in_.end() ? nullptr : &*it;
+    }
+    bool insert_out(Link& l) noexcept;
+    bool insert_in(Link& l) noexcept;
+    void erase_out(Link& l) noexcept;
+    void erase_in(Link& l) noexcept;
+
+    // Refreshes a link on use: stamps the time and marks it for lazy requeue.
+    void touch(Link& l, uint32_t now) noexcept {
+        if (l.last_used != now) {
+            l.last_used = now;
+            l.flags |= kRequeue;
+        }
+    }
+    bool expired(const Link& l, uint32_t now) const noexcept {
+        return l.queue != kNoQueue && now - l.last_used >= queues_[l.queue].seconds;
+    }
+    uint32_t timeout_of(const Link& l) const noexcept {
+        return l.queue == kNoQueue ? 0 : queues_[l.queue].seconds;
+    }
+    // Moves the link to the queue of `timeout` seconds (0 = make permanent).
+    void set_timeout(Link& l, uint32_t timeout, uint32_t now) noexcept;
+    void make_permanent(Link& l) noexcept;
+
+    // Housekeeping: expires due links within the budget; returns links expired.
+    unsigned sweep(uint32_t now, unsigned budget) noexcept;
+    bool sweep_pending() const noexcept { return sweep_pending_; }
+
+    // Removes every link (or every non-permanent one).
+    void clear(bool keep_permanent) noexcept;
+
+    template <class Fn> void for_each(Fn&& fn) {
+        for (auto& l : all_permanent_) fn(l);
+        for (auto& q : queues_)
+            for (auto& l : q.list) fn(l);
+    }
+
+    std::size_t dynamic_count() const noexcept { return dynamic_count_; }
+    std::size_t size() const noexcept { return dynamic_count_ + permanent_count_; }
+    std::size_t limit() const noexcept { return limit_; }
+    void set_limit(std::size_t n) noexcept { limit_ = n; }
+    std::size_t bucket_bytes() const noexcept { return (out_buckets_.size() + in_buckets_.size()) * sizeof(OutIndex::bucket_type); }
+    std::size_t pool_bytes() const noexcept { return pool_.bytes_reserved(); }
+
+    // Called for each link just before it is freed (sockets, handler state,
+    // fragment buffers, statistics).
+    void (*on_destroy)(void* ctx, Link& l, bool expired) = nullptr;
+    void* on_destroy_ctx = nullptr;
+
+    unsigned long long created = 0, expired_count = 0, refused = 0;
+
+private:
+    struct Queue {
+        uint32_t seconds = 0;
+        ExpiryQueue list;
+    };
+    uint8_t queue_for(uint32_t seconds) noexcept;
+    void grow_if_needed() noexcept;
+    bool reclaim_for_limit(uint32_t now) noexcept;
+
+    KeyedFlowHash hasher_;
+    std::vector<OutIndex::bucket_type> out_buckets_;
+    std::vector<InIndex::bucket_type> in_buckets_;
+    OutIndex out_;
+    InIndex in_;
+    std::array<Queue, kMaxQueues> queues_{};
+    std::size_t queue_count_ = 0;
+    ExpiryQueue all_permanent_;  // permanent links, for clear() and iteration
+    LinkPool pool_;
+    std::size_t dynamic_count_ = 0, permanent_count_ = 0;
+    std::size_t limit_;
+    uint32_t last_sweep_ = 0;
+    bool sweep_pending_ = false;
+};
+
+}  // namespace nalias
