@@ -239,6 +239,39 @@ typedef int (*libalias_link_fn)(const struct alias_link_info *, void *_ctx);
 LIBALIAS_API int LibAliasForEachLink(struct libalias *, libalias_link_fn _fn,
     void *_ctx);
 
+/*
+ * ESP/IKE proxy (on by default): many inside IPsec clients behind one alias
+ * address.  IKE to a peer's UDP 500 keeps alias port 500 for every client
+ * and is demultiplexed by its SPIs; ESP is bound to its client by SPI; NAT-T
+ * (UDP 4500) links live kNattExpire (300 s).  See docs/ipsec.md.
+ */
+#define LIBALIAS_IPSEC_ESP	1	/* an ESP SA pair: spi_in, spi_out */
+#define LIBALIAS_IPSEC_IKE	2	/* an IKE exchange: ike_spi_i, ike_spi_r */
+struct alias_ipsec_binding {
+	unsigned char kind;		/* LIBALIAS_IPSEC_* */
+	unsigned short host_port;	/* IKE: the client's UDP port, network order */
+	struct in_addr host;		/* inside client */
+	struct in_addr peer;		/* remote IPsec gateway */
+	struct in_addr alias;		/* alias address used toward the peer */
+	unsigned int spi_in;		/* ESP SPI the peer sends with; 0 = not learnt yet */
+	unsigned int spi_out;		/* ESP SPI the client sends with; 0 = none yet */
+	unsigned long long ike_spi_i;	/* IKE initiator SPI (cookie) */
+	unsigned long long ike_spi_r;	/* IKE responder SPI; 0 = no answer yet */
+	unsigned int age;		/* seconds since the entry was created */
+	unsigned int idle;		/* seconds since its last packet */
+};
+/* Turns the module on (non-zero) or off; off forgets all bindings and ESP
+ * takes libalias's generic path.  Returns the previous setting, -1 on error. */
+LIBALIAS_API int LibAliasIpsecSetEnabled(struct libalias *, int _on);
+/* Idle timeouts in seconds; 0 restores a default (IKE 3600, SPI 7200,
+ * pending claim 60).  Returns 0, or -1 on error. */
+LIBALIAS_API int LibAliasIpsecSetTimeouts(struct libalias *,
+    unsigned int _ike_idle, unsigned int _spi_idle, unsigned int _pending);
+/* Copies up to `_max` live bindings to `_out` (may be NULL with 0) and
+ * returns how many there are in all, or -1 on error. */
+LIBALIAS_API int LibAliasIpsecGetBindings(struct libalias *,
+    struct alias_ipsec_binding *_out, unsigned int _max);
+
 #ifdef __cplusplus
 }
 #endif

@@ -80,6 +80,83 @@ typedef struct libalias_moduledata {
 /* Module events libalias passes to evhand. */
 #define DLL_LEN		32
 
+/*
+ * libalias-internal functions that modules import (FreeBSD declares them in
+ * alias_local.h), with libalias's prototypes: addresses, ports and TCP
+ * sequence numbers in network order.  Functions that take only a link and
+ * need its instance (SetExpire, SetDestCallId, and the alias address of a
+ * link bound to "the instance's address") work from inside a handler call.
+ */
+#define GET_ALIAS_PORT	-1
+#define GET_ALIAS_ID	GET_ALIAS_PORT
+
+/* Seconds on the clock of the instance whose handler is running. */
+LIBALIAS_API extern int LibAliasTime;
+
+LIBALIAS_API struct alias_link *AddLink(struct libalias *, struct in_addr _src_addr,
+    struct in_addr _dst_addr, struct in_addr _alias_addr, u_short _src_port,
+    u_short _dst_port, int _alias_param, int _link_type);
+LIBALIAS_API struct alias_link *FindUdpTcpOut(struct libalias *, struct in_addr _src_addr,
+    struct in_addr _dst_addr, u_short _src_port, u_short _dst_port, u_char _proto, int _create);
+LIBALIAS_API struct alias_link *FindUdpTcpIn(struct libalias *, struct in_addr _dst_addr,
+    struct in_addr _alias_addr, u_short _dst_port, u_short _alias_port, u_char _proto, int _create);
+LIBALIAS_API struct alias_link *FindIcmpOut(struct libalias *, struct in_addr _src_addr,
+    struct in_addr _dst_addr, u_short _id, int _create);
+LIBALIAS_API struct alias_link *FindIcmpIn(struct libalias *, struct in_addr _dst_addr,
+    struct in_addr _alias_addr, u_short _id_alias, int _create);
+LIBALIAS_API struct alias_link *FindProtoOut(struct libalias *, struct in_addr _src_addr,
+    struct in_addr _dst_addr, u_char _proto);
+LIBALIAS_API struct alias_link *FindProtoIn(struct libalias *, struct in_addr _dst_addr,
+    struct in_addr _alias_addr, u_char _proto);
+LIBALIAS_API struct alias_link *FindRtspOut(struct libalias *, struct in_addr _src_addr,
+    struct in_addr _dst_addr, u_short _src_port, u_short _alias_port, u_char _proto);
+LIBALIAS_API int FindNewPortGroup(struct libalias *, struct in_addr _dst_addr,
+    struct in_addr _alias_addr, u_short _src_port, u_short _dst_port, u_short _port_count,
+    u_char _proto, u_char _align);
+LIBALIAS_API struct in_addr FindAliasAddress(struct libalias *, struct in_addr _original_addr);
+LIBALIAS_API struct in_addr FindOriginalAddress(struct libalias *, struct in_addr _alias_addr);
+LIBALIAS_API struct in_addr GetDefaultAliasAddress(struct libalias *);
+
+LIBALIAS_API struct alias_link *AddPptp(struct libalias *, struct in_addr _src_addr,
+    struct in_addr _dst_addr, struct in_addr _alias_addr, uint16_t _src_call_id);
+LIBALIAS_API struct alias_link *FindPptpOutByCallId(struct libalias *, struct in_addr _src_addr,
+    struct in_addr _dst_addr, uint16_t _src_call_id);
+LIBALIAS_API struct alias_link *FindPptpInByCallId(struct libalias *, struct in_addr _dst_addr,
+    struct in_addr _alias_addr, uint16_t _dst_call_id);
+LIBALIAS_API struct alias_link *FindPptpOutByPeerCallId(struct libalias *, struct in_addr _src_addr,
+    struct in_addr _dst_addr, uint16_t _dst_call_id);
+LIBALIAS_API struct alias_link *FindPptpInByPeerCallId(struct libalias *, struct in_addr _dst_addr,
+    struct in_addr _alias_addr, uint16_t _alias_call_id);
+LIBALIAS_API void SetDestCallId(struct alias_link *, uint16_t _cid);
+
+LIBALIAS_API struct in_addr GetOriginalAddress(struct alias_link *);
+LIBALIAS_API struct in_addr GetDestAddress(struct alias_link *);
+LIBALIAS_API struct in_addr GetAliasAddress(struct alias_link *);
+LIBALIAS_API u_short GetOriginalPort(struct alias_link *);
+LIBALIAS_API u_short GetAliasPort(struct alias_link *);
+LIBALIAS_API u_short GetDestPort(struct alias_link *);
+LIBALIAS_API struct in_addr GetProxyAddress(struct alias_link *);
+LIBALIAS_API void SetProxyAddress(struct alias_link *, struct in_addr _addr);
+LIBALIAS_API u_short GetProxyPort(struct alias_link *);
+LIBALIAS_API void SetProxyPort(struct alias_link *, u_short _port);
+LIBALIAS_API int GetStateIn(struct alias_link *);
+LIBALIAS_API int GetStateOut(struct alias_link *);
+LIBALIAS_API void SetProtocolFlags(struct alias_link *, int _pflags);
+LIBALIAS_API int GetProtocolFlags(struct alias_link *);
+LIBALIAS_API void SetExpire(struct alias_link *, int _expire);	/* 0 delete, -1 permanent */
+
+LIBALIAS_API void SetAckModified(struct alias_link *);
+LIBALIAS_API int GetAckModified(struct alias_link *);
+LIBALIAS_API int GetDeltaAckIn(u_long _ack, struct alias_link *);
+LIBALIAS_API int GetDeltaSeqOut(u_long _seq, struct alias_link *);
+LIBALIAS_API void AddSeq(struct alias_link *, int _delta, u_int _ip_hl, u_short _ip_len,
+    u_long _th_seq, u_int _th_off);
+
+LIBALIAS_API u_short TcpChecksum(struct ip *);
+LIBALIAS_API u_short IpChecksum(struct ip *);
+LIBALIAS_API void DifferentialChecksum(u_short *_cksum, void *_new, void *_old, int _n);
+LIBALIAS_API void PunchFWHole(struct alias_link *);	/* no ipfw on Linux: does nothing */
+
 #ifdef __cplusplus
 }
 #endif

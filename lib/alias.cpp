@@ -66,9 +66,13 @@ int alias_out(Instance& la, void* ptr, int maxpacketsize, bool create) noexcept 
 
     // UNREGISTERED_ONLY/CGN: a registered source is "aliased" to itself, so
     // its links keep working if the mode changes later (libalias does so).
+    // PROXY_ONLY: nothing is translated but what a proxy rule redirects, so
+    // the fallback alias address (fragments, new links) is the source itself.
     const uint32_t saved_alias = la.alias_addr;
     if (la.mode & (PKT_ALIAS_UNREGISTERED_ONLY | PKT_ALIAS_UNREGISTERED_CGN)) {
         if (!is_unregistered(d.src(), la.mode & PKT_ALIAS_UNREGISTERED_CGN)) la.alias_addr = d.src();
+    } else if (la.mode & PKT_ALIAS_PROXY_ONLY) {
+        la.alias_addr = d.src();
     }
     int r;
     if (d.first_fragment()) {

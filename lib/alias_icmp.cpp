@@ -175,6 +175,7 @@ int icmp_error_in(Instance& la, Datagram& d) noexcept {
 }  // namespace
 
 int icmp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
+    if (la.mode & PKT_ALIAS_PROXY_ONLY) return PKT_ALIAS_OK;  // proxy rules are TCP/UDP only
     if (d.l4_len() < icmp::kHeader) return PKT_ALIAS_IGNORED;
     const uint8_t type = d.l4()[icmp::kType];
     const uint8_t code = d.l4()[icmp::kCode];
@@ -186,6 +187,7 @@ int icmp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
 }
 
 int icmp_alias_in(Instance& la, Datagram& d) noexcept {
+    if (la.mode & PKT_ALIAS_PROXY_ONLY) return PKT_ALIAS_OK;
     if (d.l4_len() < icmp::kHeader) return PKT_ALIAS_IGNORED;
     const uint8_t type = d.l4()[icmp::kType];
     const uint8_t code = d.l4()[icmp::kCode];

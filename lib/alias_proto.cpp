@@ -12,6 +12,7 @@
 // header fragment records (peer, alias, ip_id) -> inside address, so that
 // later fragments, which carry no ports, can follow it.
 #include "handler.hpp"
+#include "ipsec/esp.hpp"
 #include "translate.hpp"
 
 #include <netinet/ip.h>
@@ -33,7 +34,10 @@ bool handled_by_module(Instance& la, Datagram& d, int16_t dir) noexcept {
 }  // namespace
 
 int proto_alias_out(Instance& la, Datagram& d, bool create) noexcept {
+    // ESP goes to the IPsec module directly: an IP-class chain entry cannot see the protocol (lib/ipsec/esp.hpp).
+    if (d.proto == IPPROTO_ESP && ipsec_esp_out(la, d, create)) return PKT_ALIAS_OK;
     if (handled_by_module(la, d, kDirOut)) return PKT_ALIAS_OK;
+    if (la.mode & PKT_ALIAS_PROXY_ONLY) return PKT_ALIAS_OK;  // proxy rules are TCP/UDP only
     if (!create) return PKT_ALIAS_IGNORED;
     Link* l = find_proto_out(la, d.src(), d.dst(), d.proto);
     if (!l) return la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
@@ -43,7 +47,9 @@ int proto_alias_out(Instance& la, Datagram& d, bool create) noexcept {
 }
 
 int proto_alias_in(Instance& la, Datagram& d) noexcept {
+    if (d.proto == IPPROTO_ESP && ipsec_esp_in(la, d)) return PKT_ALIAS_OK;
     if (handled_by_module(la, d, kDirIn)) return PKT_ALIAS_OK;
+    if (la.mode & PKT_ALIAS_PROXY_ONLY) return PKT_ALIAS_OK;
     bool for_host = false;
     Link* l = find_proto_in(la, d.src(), d.dst(), d.proto, &for_host);
     if (!l) return for_host ? PKT_ALIAS_OK : la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
@@ -60,6 +66,7 @@ int fragment_alias_out(Instance& la, Datagram& d) noexcept {
 int fragment_alias_in(Instance& la, Datagram& d) noexcept {
     Link* l = search_in(la, kLinkFragmentId, d.dst(), d.id(), d.src(), 0);
     if (!l) return PKT_ALIAS_UNRESOLVED_FRAGMENT;
+    use_link(la, *l);  // each tail keeps the datagram's id alive, as libalias's UseLink
     d.set_dst(l->src_addr);
     return PKT_ALIAS_OK;
 }

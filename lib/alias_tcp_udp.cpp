@@ -8,6 +8,7 @@
 // incremental checksum updates, then the TCP sequence/ack delta for streams
 // a handler resized.
 #include "handler.hpp"
+#include "module_exports.hpp"
 #include "proxy.hpp"
 #include "translate.hpp"
 
@@ -37,7 +38,11 @@ bool l4_view(const Datagram& d, L4& v) noexcept {
         v = {d.l4(), d.l4() + tcp::kChecksum, false};
         return true;
     }
+    // A UDP length beyond an unfragmented datagram is a mangled packet, as
+    // libalias checks; a header fragment carries only part of the datagram
+    // (FreeBSD EN-22:06 fixed the check refusing those).
     if (d.l4_len() < udp::kHeader) return false;
+    if (!d.more_fragments() && get_be16(d.l4() + udp::kLength) > d.l4_len()) return false;
     v = {d.l4(), d.l4() + udp::kChecksum, true};
     return true;
 }
@@ -50,6 +55,7 @@ int dispatch(Instance& la, Datagram& d, int16_t dir, uint8_t cls, Link* l, uint3
     uint16_t sport = v.sport(), dport = v.dport();
     if (!handlers_may_want(cls, sport, dport)) return kNoHandler;
     in_addr o{oaddr}, a{aaddr};
+    const HandlerInstanceScope scope(la);  // for module calls that pass only a link (SetExpire, ...)
     alias_data ad{l, &o, &a, &aport, &sport, &dport, clamp_max(d.max)};
     const int r = run_handlers(&la, dir, cls, reinterpret_cast<struct ip*>(d.ip), &ad);
     oaddr = o.s_addr;
@@ -80,7 +86,7 @@ int tcp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
             e->proxy_addr = orig_dst;
             e->proxy_port = orig_dport;
         }
-        proxy_modify(la, *l, d.ip, d.max, proxy.type);
+        proxy_modify(la, *l, d, proxy.type);
         if (!d.refresh_length() || !l4_view(d, v)) return PKT_ALIAS_IGNORED;
     }
     uint32_t oaddr = d.src();
@@ -144,6 +150,9 @@ int udp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
             e->proxy_addr = orig_dst;
             e->proxy_port = orig_dport;
         }
+        // encode_ip_hdr applies to UDP too, as in libalias's UdpAliasOut.
+        proxy_modify(la, *l, d, proxy.type);
+        if (!d.refresh_length() || !l4_view(d, v)) return PKT_ALIAS_IGNORED;
     }
     uint32_t oaddr = d.src();
     uint32_t aaddr = effective_alias(la, *l);

@@ -5,6 +5,7 @@
 // policy lives behind the call, not here.
 #include "c_boundary.hpp"
 #include "checksum.hpp"
+#include "handler.hpp"
 #include "proxy.hpp"
 #include "redirect.hpp"
 #include "translate.hpp"
@@ -48,7 +49,11 @@ LIBALIAS_API void LibAliasSetFWBase(struct libalias* la, unsigned int base, unsi
 
 LIBALIAS_API void LibAliasSetSkinnyPort(struct libalias* la, unsigned int port) {
     LA_TRY
-    if (Instance* i = unwrap(la)) i->skinny_port = port;
+    if (Instance* i = unwrap(la)) {
+        i->skinny_port = port;
+        // The chain's port prefilter must let this port through to the Skinny handler.
+        if (port > 0 && port <= 0xffff) declare_handler_port(static_cast<uint16_t>(port));
+    }
     LA_CATCH_VOID
 }
 

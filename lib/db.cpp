@@ -138,6 +138,9 @@ void unshadow_on_delete(Instance& la, Link& l) noexcept {
     if (newer) {
         newer->extra->shadowed = older;
     } else if (older) {
+        // The dying link still holds the key in the in index; release it
+        // first, or the older link could not take it back.
+        la.links.erase_in(l);
         older->flags &= ~kShadowed;
         la.links.insert_in(*older);
     }

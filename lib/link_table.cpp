@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "link_table.hpp"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -27,7 +28,12 @@ LinkPool::~LinkPool() {
 }
 
 void* LinkPool::allocate() noexcept {
-    if (!free_) {
+    if (free_) {
+        Slot* s = free_;
+        free_ = s->next;
+        return s->storage;
+    }
+    if (carve_ == carve_end_) {
         try {
             chunks_.reserve(chunks_.size() + 1);
         } catch (...) {
@@ -36,14 +42,10 @@ void* LinkPool::allocate() noexcept {
         auto* chunk = static_cast<Slot*>(std::malloc(kChunkLinks * sizeof(Slot)));
         if (!chunk) return nullptr;
         chunks_.push_back(chunk);
-        for (std::size_t i = kChunkLinks; i-- > 0;) {
-            chunk[i].next = free_;
-            free_ = &chunk[i];
-        }
+        carve_ = chunk;
+        carve_end_ = chunk + kChunkLinks;
     }
-    Slot* s = free_;
-    free_ = s->next;
-    return s->storage;
+    return (carve_++)->storage;
 }
 
 void LinkPool::release(void* p) noexcept {
@@ -52,15 +54,72 @@ void LinkPool::release(void* p) noexcept {
     free_ = s;
 }
 
+BucketArray::BucketArray() noexcept {
+    const std::size_t bytes = kMaxBuckets * sizeof(Bucket);
+    // PROT_NONE reserves address space only: it is not charged against the
+    // commit limit even with strict overcommit.
+    void* p = ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p != MAP_FAILED) {
+        data_ = static_cast<Bucket*>(p);
+        reserved_ = kMaxBuckets;
+        mapped_ = true;
+        if (!commit(kInitialBuckets)) {
+            ::munmap(p, bytes);
+            mapped_ = false;
+        }
+    }
+    if (!mapped_) {
+        data_ = fallback_;
+        reserved_ = committed_ = kInitialBuckets;
+    }
+    for (std::size_t i = 0; i < kInitialBuckets; ++i) new (&data_[i]) Bucket();
+}
+
+BucketArray::~BucketArray() {
+    if (mapped_) ::munmap(data_, reserved_ * sizeof(Bucket));
+}
+
+bool BucketArray::commit(std::size_t buckets) noexcept {
+    if (buckets <= committed_) return true;
+    if (!mapped_ || buckets > reserved_) return false;
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t from = committed_ * sizeof(Bucket) / page * page;
+    const std::size_t to = (buckets * sizeof(Bucket) + page - 1) / page * page;
+    if (::mprotect(reinterpret_cast<char*>(data_) + from, to - from, PROT_READ | PROT_WRITE) != 0) return false;
+    committed_ = buckets;
+    return true;
+}
+
 LinkTable::LinkTable(const HashSecret& secret)
     : hasher_(secret),
-      out_buckets_(kInitialBuckets),
-      in_buckets_(kInitialBuckets),
-      out_(OutIndex::bucket_traits(out_buckets_.data(), out_buckets_.size()), hasher_),
-      in_(InIndex::bucket_traits(in_buckets_.data(), in_buckets_.size()), hasher_),
+      out_(OutIndex::bucket_traits(out_buckets_.data(), BucketArray::kInitialBuckets), hasher_),
+      in_(InIndex::bucket_traits(in_buckets_.data(), BucketArray::kInitialBuckets), hasher_),
       limit_(2097152u) {}
 
-LinkTable::~LinkTable() { clear(false); }
+LinkTable::~LinkTable() {
+    clear(false);
+    // The indexes' destructors visit every bucket up to bucket_count(),
+    // including those the split has not reached yet.
+    construct_unsplit(out_, out_buckets_);
+    construct_unsplit(in_, in_buckets_);
+}
+
+template <class Index> void LinkTable::construct_unsplit(Index& index, BucketArray& buckets) noexcept {
+    for (std::size_t i = index.split_count(); i < index.bucket_count(); ++i) new (&buckets.data()[i]) Bucket();
+}
+
+// One step of linear hashing: the next bucket of the lower half is split
+// into its image in the upper half.  When every bucket is split, the array
+// doubles in place first (same address, so the index moves no link).
+template <class Index> bool LinkTable::split_one(Index& index, BucketArray& buckets) noexcept {
+    const std::size_t count = index.bucket_count();
+    if (index.split_count() == count) {
+        if (!buckets.commit(count * 2)) return false;
+        if (!index.incremental_rehash(typename Index::bucket_traits(buckets.data(), count * 2))) return false;
+    }
+    new (&buckets.data()[index.split_count()]) Bucket();
+    return index.incremental_rehash(true);
+}
 
 uint8_t LinkTable::queue_for(uint32_t seconds) noexcept {
     for (std::size_t i = 0; i < queue_count_; ++i)
@@ -82,25 +141,10 @@ uint8_t LinkTable::queue_for(uint32_t seconds) noexcept {
 }
 
 void LinkTable::grow_if_needed() noexcept {
-    // Load factor at most 1: with a keyed hash the expected chain stays short
-    // at every table size.  Growth failure is not fatal: the old buckets keep
-    // working, only with longer chains.
-    if (out_.size() > out_buckets_.size()) {
-        try {
-            std::vector<OutIndex::bucket_type> nb(out_buckets_.size() * 2);
-            out_.rehash(OutIndex::bucket_traits(nb.data(), nb.size()));
-            out_buckets_.swap(nb);
-        } catch (...) {
-        }
-    }
-    if (in_.size() > in_buckets_.size()) {
-        try {
-            std::vector<InIndex::bucket_type> nb(in_buckets_.size() * 2);
-            in_.rehash(InIndex::bucket_traits(nb.data(), nb.size()));
-            in_buckets_.swap(nb);
-        } catch (...) {
-        }
-    }
+    // One split per insert keeps the load at kMaxLoad; a refused split
+    // (address space exhausted) only lengthens chains.
+    if (out_.size() > kMaxLoad * out_.split_count()) split_one(out_, out_buckets_);
+    if (in_.size() > kMaxLoad * in_.split_count()) split_one(in_, in_buckets_);
 }
 
 bool LinkTable::insert_out(Link& l) noexcept {

@@ -18,6 +18,15 @@
 // The buckets store no hash: keys compare in two 64-bit words, so a stored
 // hash would only speed up rehashing and would cost 16 bytes per link.
 //
+// Growth never stops the world.  The indexes use linear hashing
+// (Boost.Intrusive's incremental option): each insert that lifts the load
+// factor above kMaxLoad splits ONE bucket, so a rehash is spread over the
+// inserts that caused it and no packet pays for a whole table.  A bucket
+// array doubles in place: its address space is reserved once (BucketArray)
+// and committed as it grows, so doubling moves nothing; the buckets of the
+// new half are constructed one by one, as the split reaches them.  At the
+// steady load of 1 the two indexes cost 16 bytes per link.
+//
 // Invariants: every link in an index is also counted in size(); dynamic
 // links never exceed the link limit; a permanent link is in no queue.
 #pragma once
@@ -28,6 +37,7 @@
 #include <boost/intrusive/unordered_set.hpp>
 
 #include <array>
+#include <type_traits>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -48,13 +58,44 @@ using InHook = bi::member_hook<Link, bi::unordered_set_member_hook<>, &Link::in_
 using ExpiryHook = bi::member_hook<Link, bi::list_member_hook<>, &Link::expiry_hook>;
 
 using OutIndex = bi::unordered_set<Link, OutHook, bi::key_of_value<OutKeyOf>, bi::hash<KeyedFlowHash>,
-                                   bi::power_2_buckets<true>, bi::constant_time_size<true>>;
+                                   bi::power_2_buckets<true>, bi::incremental<true>, bi::constant_time_size<true>>;
 using InIndex = bi::unordered_set<Link, InHook, bi::key_of_value<InKeyOf>, bi::hash<KeyedFlowHash>,
-                                  bi::power_2_buckets<true>, bi::constant_time_size<true>>;
+                                  bi::power_2_buckets<true>, bi::incremental<true>, bi::constant_time_size<true>>;
+using Bucket = OutIndex::bucket_type;
+static_assert(std::is_same_v<Bucket, InIndex::bucket_type>);
+
+// A bucket array that grows in place: address space for kMaxBuckets is
+// reserved at construction (no memory is committed for it), and
+// commit(n) makes the first n buckets' pages usable.  Buckets are
+// constructed by the index's owner, not here.  Without the reservation
+// (mmap refused) it is a fixed array of kInitialBuckets and commit() fails
+// beyond it: the index keeps working with longer chains.
+class BucketArray {
+public:
+    static constexpr std::size_t kInitialBuckets = 256;
+    static constexpr std::size_t kMaxBuckets = std::size_t{1} << 25;  // 256 MiB of address space: 32M links at load 1
+
+    BucketArray() noexcept;
+    BucketArray(const BucketArray&) = delete;
+    BucketArray& operator=(const BucketArray&) = delete;
+    ~BucketArray();
+    Bucket* data() noexcept { return data_; }
+    std::size_t committed() const noexcept { return committed_; }
+    bool commit(std::size_t buckets) noexcept;
+
+private:
+    Bucket* data_ = nullptr;
+    std::size_t reserved_ = 0, committed_ = 0;
+    bool mapped_ = false;
+    Bucket fallback_[kInitialBuckets];
+};
 using ExpiryQueue = bi::list<Link, ExpiryHook, bi::constant_time_size<false>>;
 
 // Fixed-size slot allocator: links are carved from chunks and recycled
 // through a free list, so creating a link costs no malloc in steady state.
+// A new chunk is carved in address order as links need slots, so its pages
+// are first touched one at a time (a page fault every ~57 links) rather
+// than all at once by the packet that allocated it.
 class LinkPool {
 public:
     LinkPool() = default;
@@ -73,13 +114,16 @@ private:
     static constexpr std::size_t kChunkLinks = 4096;
     std::vector<Slot*> chunks_;
     Slot* free_ = nullptr;
+    Slot* carve_ = nullptr;      // next never-used slot of the newest chunk
+    Slot* carve_end_ = nullptr;
 };
 
 class LinkTable {
 public:
     static constexpr uint8_t kNoQueue = 0xff;
     static constexpr std::size_t kMaxQueues = 32;
-    static constexpr std::size_t kInitialBuckets = 256;
+    // Links per in-use bucket before a split: chains average one link.
+    static constexpr std::size_t kMaxLoad = 1;
     // Housekeeping budget: queue-head operations per packet.
     static constexpr unsigned kSweepBudget = 32;
 
@@ -143,7 +187,10 @@ public:
     std::size_t size() const noexcept { return dynamic_count_ + permanent_count_; }
     std::size_t limit() const noexcept { return limit_; }
     void set_limit(std::size_t n) noexcept { limit_ = n; }
-    std::size_t bucket_bytes() const noexcept { return (out_buckets_.size() + in_buckets_.size()) * sizeof(OutIndex::bucket_type); }
+    // Buckets in use (constructed and reachable), both indexes.
+    std::size_t bucket_bytes() const noexcept { return (out_.split_count() + in_.split_count()) * sizeof(Bucket); }
+    std::size_t out_buckets() const noexcept { return out_.split_count(); }
+    std::size_t in_buckets() const noexcept { return in_.split_count(); }
     std::size_t pool_bytes() const noexcept { return pool_.bytes_reserved(); }
 
     // Called for each link just before it is freed (sockets, handler state,
@@ -160,11 +207,13 @@ private:
     };
     uint8_t queue_for(uint32_t seconds) noexcept;
     void grow_if_needed() noexcept;
+    template <class Index> static bool split_one(Index& index, BucketArray& buckets) noexcept;
+    template <class Index> static void construct_unsplit(Index& index, BucketArray& buckets) noexcept;
     bool reclaim_for_limit(uint32_t now) noexcept;
 
     KeyedFlowHash hasher_;
-    std::vector<OutIndex::bucket_type> out_buckets_;
-    std::vector<InIndex::bucket_type> in_buckets_;
+    BucketArray out_buckets_;  // declared before the indexes: they are destroyed first
+    BucketArray in_buckets_;
     OutIndex out_;
     InIndex in_;
     std::array<Queue, kMaxQueues> queues_{};

@@ -1,19 +1,44 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "log.hpp"
 
+#include "db.hpp"
+
 #include <cstdlib>
 
 namespace nalias {
 
 namespace {
+
 constexpr const char* kDefaultLogPath = "/var/log/alias.log";
+constexpr const char* kLogPathEnv = "NALIAS_LOG_FILE";
+// libalias's first line (InitPacketAliasLog), kept byte for byte because
+// scripts that watch alias.log expect it.
+constexpr const char* kLogHeader = "PacketAlias/InitPacketAliasLog: Packet alias logging enabled.\n";
+
+// Indexes of Instance::live_by_kind (see kind_index in lib/db.cpp).
+enum Kind { kIcmp = 0, kUdp = 1, kTcp = 2, kSctp = 3, kPptp = 4, kProto = 5, kFragmentId = 6 };
+
+// Counted on demand: only written while logging, which already costs a
+// write per link event.
+unsigned placeholder_sockets(Instance& la, const Link* dying) noexcept {
+    unsigned n = 0;
+    la.links.for_each([&](Link& l) {
+        if (&l != dying && l.extra && l.extra->sockfd >= 0) ++n;
+    });
+    return n;
 }
+
+}  // namespace
 
 bool open_log(Instance& la) noexcept {
     if (la.log) return true;
-    const char* path = std::getenv("NALIAS_LOG_FILE");
-    la.log = std::fopen(path && *path ? path : kDefaultLogPath, "a");
-    return la.log != nullptr;
+    const char* env = secure_getenv(kLogPathEnv);
+    // "w", as libalias: each enabling starts a fresh file.
+    la.log = std::fopen(env && *env ? env : kDefaultLogPath, "we");
+    if (!la.log) return false;
+    std::fputs(kLogHeader, la.log);
+    std::fflush(la.log);
+    return true;
 }
 
 void close_log(Instance& la) noexcept {
@@ -21,13 +46,19 @@ void close_log(Instance& la) noexcept {
     la.log = nullptr;
 }
 
-void log_link_stats(Instance& la) noexcept {
+void log_link_stats(Instance& la, const Link* dying) noexcept {
+    if (!la.log) return;
     const unsigned* k = la.live_by_kind;
+    // libalias counts neither address links (RedirectAddr) nor anything
+    // else without a protocol among "proto"; nalias's kind table puts
+    // address links there, so they are taken out again.
+    const unsigned addr_links = static_cast<unsigned>(la.addr_links);
+    const unsigned proto = k[kProto] >= addr_links ? k[kProto] - addr_links : 0;
     const unsigned frag_ptr = static_cast<unsigned>(la.fragments.size());
-    const unsigned total = k[0] + k[1] + k[2] + k[3] + k[4] + k[5] + k[6] + frag_ptr;
-    std::fprintf(la.log,
-                 "icmp=%u, udp=%u, tcp=%u, sctp=%u, pptp=%u, proto=%u, frag_id=%u frag_ptr=%u / tot=%u (sock=%u)\n",
-                 k[0], k[1], k[2], k[3], k[4], k[5], k[6], frag_ptr, total, 0u);
+    const unsigned total = k[kIcmp] + k[kUdp] + k[kTcp] + k[kSctp] + k[kPptp] + proto + k[kFragmentId] + frag_ptr;
+    std::fprintf(la.log, "icmp=%u, udp=%u, tcp=%u, sctp=%u, pptp=%u, proto=%u, frag_id=%u frag_ptr=%u / tot=%u",
+                 k[kIcmp], k[kUdp], k[kTcp], k[kSctp], k[kPptp], proto, k[kFragmentId], frag_ptr, total);
+    std::fprintf(la.log, " (sock=%u)\n", placeholder_sockets(la, dying));
     std::fflush(la.log);
 }
 

@@ -118,6 +118,9 @@ int add_server(Instance& la, Link* l, uint32_t addr, uint16_t port) noexcept {
         return -1;
     }
     e->next_server = 0;
+    // As in libalias, an LSNAT link serves inbound flows only: an inside
+    // host's own outbound traffic must not be mistaken for a server's reply.
+    la.links.erase_out(*l);
     return 0;
 }
 

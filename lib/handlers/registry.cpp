@@ -6,9 +6,29 @@
 
 namespace nalias {
 
+extern const BuiltinHandlerSet kFtpHandlerSet;   // ftp.cpp
+extern const BuiltinHandlerSet kIrcHandlerSet;   // irc.cpp
+extern const BuiltinHandlerSet kRtspHandlerSet;  // rtsp.cpp
+extern const BuiltinHandlerSet kTftpHandlerSet;  // tftp.cpp
+extern const BuiltinHandlerSet kIpsecHandlerSet;  // ../ipsec/module.cpp
+extern const BuiltinHandlerSet kPptpHandlerSet;     // pptp.cpp
+extern const BuiltinHandlerSet kNbtHandlerSet;      // nbt.cpp
+extern const BuiltinHandlerSet kSkinnyHandlerSet;   // skinny.cpp
+extern const BuiltinHandlerSet kCuSeeMeHandlerSet;  // cuseeme.cpp
+
 const BuiltinHandlerSet* const kBuiltinHandlerSets[] = {
+    &kFtpHandlerSet,
+    &kIrcHandlerSet,
+    &kRtspHandlerSet,
+    &kTftpHandlerSet,
+    &kIpsecHandlerSet,
+    &kPptpHandlerSet,
+    &kNbtHandlerSet,
+    &kSkinnyHandlerSet,
+    &kCuSeeMeHandlerSet,
     nullptr,
 };
-const std::size_t kBuiltinHandlerSetCount = 0;
+// The trailing nullptr is a terminator, not a set.
+const std::size_t kBuiltinHandlerSetCount = sizeof kBuiltinHandlerSets / sizeof kBuiltinHandlerSets[0] - 1;
 
 }  // namespace nalias

@@ -11,6 +11,8 @@
 
 #include <alias.h>
 
+#include "guarded.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -112,8 +114,13 @@ struct Nat {
     ~Nat() { LibAliasUninit(la); }
     Nat(const Nat&) = delete;
     Nat& operator=(const Nat&) = delete;
-    int out(Packet& p) { return LibAliasOut(la, p.data(), p.capacity()); }
-    int in(Packet& p) { return LibAliasIn(la, p.data(), p.capacity()); }
+    // With NALIAS_GUARD=1 each packet ends at a PROT_NONE page (guarded.hpp).
+    int out(Packet& p) {
+        return call_guarded(p.data(), p.capacity(), [&](void* b, int m) { return LibAliasOut(la, b, m); });
+    }
+    int in(Packet& p) {
+        return call_guarded(p.data(), p.capacity(), [&](void* b, int m) { return LibAliasIn(la, b, m); });
+    }
 };
 
 // A settable clock for LibAliasSetClock.

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
+// The Google Benchmark phases, one packet per iteration, for TCP and UDP at
+// 1k, 10k, 100k and 1M flows, plus the memory-latency reference.
+//
+//   new      link creation: a table of N flows gains N/4 more (rebuilt
+//            between rounds, outside the timing), so the figure is the cost
+//            of a new flow at size N, rehash growth included
+//   hit_out  established flows, outbound, in random order
+//   hit_in   established flows, inbound, in random order
+//   miss     unsolicited inbound from random remotes: nothing found; the
+//            heap_calls counter shows that nothing is allocated
+//   attack   one unsolicited packet again and again
+//   steady   7 hits (out and in) for every new flow on a manual clock that
+//            advances so that flows expire at the rate they are created;
+//            housekeeping is paid inside the timed packets
+//   memory_latency  one dependent random load over a buffer as large as the
+//            table (N * 96 bytes): the cost of one cache/TLB miss at size N
+//
+// Tables for the hit/miss phases are built once per (protocol, size) and
+// shared by those phases, which are registered in that order; they run on
+// the real clock, and every phase counts packets that did not translate
+// (not_ok), which stays 0 unless flows expired under it.
+#include "traffic.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+namespace bench {
+
+namespace {
+
+constexpr std::size_t kSizes[] = {1000, 10000, 100000, 1000000};
+constexpr std::size_t kMemoryLatencyBytesPerFlow = 96;
+
+const char* proto_name(uint8_t p) { return p == IPPROTO_TCP ? "tcp" : "udp"; }
+
+std::string size_name(std::size_t n) {
+    if (n >= 1000000) return std::to_string(n / 1000000) + "M";
+    if (n >= 1000) return std::to_string(n / 1000) + "k";
+    return std::to_string(n);
+}
+
+// The table the hit/miss/attack phases of one (protocol, size) share.
+struct SharedTable {
+    std::unique_ptr<Table> table;
+    std::vector<uint32_t> order;
+};
+
+SharedTable& shared_table(uint8_t proto, std::size_t n) {
+    static SharedTable cache;
+    if (!cache.table || cache.table->proto != proto || cache.table->size() != n) {
+        cache.table.reset();
+        cache.table = std::make_unique<Table>(proto, n);
+        cache.order = shuffled(n, 42);
+    }
+    return cache;
+}
+
+void finish(benchmark::State& st, uint64_t not_ok) {
+    st.SetItemsProcessed(static_cast<int64_t>(st.iterations()));
+    st.counters["not_ok"] = static_cast<double>(not_ok);
+}
+
+void bm_hit_out(benchmark::State& st, uint8_t proto, std::size_t n) {
+    SharedTable& s = shared_table(proto, n);
+    libalias* la = s.table->la.get();
+    Wire w(proto);
+    uint64_t not_ok = 0;
+    std::size_t k = 0;
+    for (auto _ : st) {
+        w.out(s.order[k]);
+        not_ok += LibAliasOut(la, w.data(), Wire::size()) != PKT_ALIAS_OK;
+        if (++k == n) k = 0;
+    }
+    finish(st, not_ok + s.table->failed);
+    st.counters["heap_bytes_per_link"] = s.table->heap_bytes_per_link;
+}
+
+void bm_hit_in(benchmark::State& st, uint8_t proto, std::size_t n) {
+    SharedTable& s = shared_table(proto, n);
+    libalias* la = s.table->la.get();
+    Wire w(proto);
+    uint64_t not_ok = 0;
+    std::size_t k = 0;
+    for (auto _ : st) {
+        const uint32_t i = s.order[k];
+        w.in(i, s.table->alias_port[i]);
+        const int r = LibAliasIn(la, w.data(), Wire::size());
+        // A translated reply goes to the flow's inside host.
+        not_ok += r != PKT_ALIAS_OK || w.dst() == kAlias.s_addr;
+        if (++k == n) k = 0;
+    }
+    finish(st, not_ok);
+}
+
+// Unsolicited inbound: remotes in 13.0.0.0/8, which no flow uses.
+void bm_miss(benchmark::State& st, uint8_t proto, std::size_t n) {
+    SharedTable& s = shared_table(proto, n);
+    libalias* la = s.table->la.get();
+    Wire w(proto);
+    Rng rng(7);
+    uint64_t translated = 0;
+    const uint64_t heap_before = heap_calls();
+    for (auto _ : st) {
+        const uint64_t r = rng.next();
+        w.set(htonl(0x0d000000u | static_cast<uint32_t>(r & 0xffffff)), kAlias.s_addr,
+              static_cast<uint16_t>(r >> 32), static_cast<uint16_t>(r >> 48), 0x02);
+        LibAliasIn(la, w.data(), Wire::size());
+        translated += w.dst() != kAlias.s_addr;
+    }
+    const uint64_t heap = heap_calls() - heap_before;
+    finish(st, translated);
+    st.counters["heap_calls"] = static_cast<double>(heap);
+    alias_stats stats{};
+    LibAliasGetStats(la, &stats);
+    st.counters["links"] = stats.total;
+}
+
+void bm_attack(benchmark::State& st, uint8_t proto, std::size_t n) {
+    SharedTable& s = shared_table(proto, n);
+    libalias* la = s.table->la.get();
+    Wire w(proto);
+    const uint32_t attacker = htonl(0x0d010203u);
+    uint64_t translated = 0;
+    const uint64_t heap_before = heap_calls();
+    for (auto _ : st) {
+        w.set(attacker, kAlias.s_addr, 31337, 40000, 0x02);
+        LibAliasIn(la, w.data(), Wire::size());
+        translated += w.dst() != kAlias.s_addr;
+    }
+    finish(st, translated);
+    st.counters["heap_calls"] = static_cast<double>(heap_calls() - heap_before);
+}
+
+void bm_new(benchmark::State& st, uint8_t proto, std::size_t n) {
+    const std::size_t batch = std::max<std::size_t>(n / 4, 256);
+    std::unique_ptr<Table> t;
+    Wire w(proto);
+    uint64_t next = 0, not_ok = 0;
+    std::size_t k = batch;
+    for (auto _ : st) {
+        if (k == batch) {
+            st.PauseTiming();
+            t.reset();
+            t = std::make_unique<Table>(proto, n);
+            next = n;
+            k = 0;
+            st.ResumeTiming();
+        }
+        w.out(next++, 0x02);
+        not_ok += LibAliasOut(t->la.get(), w.data(), Wire::size()) != PKT_ALIAS_OK;
+        ++k;
+    }
+    finish(st, not_ok);
+}
+
+// Steady state: flows are created at N / timeout per simulated second, so
+// about N are alive and as many expire as are created.
+void bm_steady(benchmark::State& st, uint8_t proto, std::size_t n) {
+    ManualClock clock;
+    auto la = InstancePtr(make_instance(&clock));
+    const uint32_t timeout = proto == IPPROTO_TCP ? 300 : 60;  // SYN-only TCP link, UDP link (libalias)
+    const uint64_t packets_per_second = std::max<uint64_t>(8 * n / timeout, 8);
+    std::vector<uint16_t> ring(n);  // alias port of flow j at j % n
+    Wire w(proto);
+    Rng rng(11);
+    uint64_t next = 0, sent = 0, not_ok = 0;
+    auto one_packet = [&] {
+        const unsigned kind = sent & 7;
+        if (kind == 0 || next < 16) {
+            w.out(next, 0x02);
+            not_ok += LibAliasOut(la.get(), w.data(), Wire::size()) != PKT_ALIAS_OK;
+            ring[next % n] = w.sport();
+            ++next;
+        } else {
+            // A recent flow: created within the last half-timeout, so alive.
+            const uint64_t window = std::min<uint64_t>(next, n / 2);
+            const uint64_t j = next - 1 - rng.below(static_cast<uint32_t>(window));
+            if (kind & 1) {
+                w.out(j);
+                not_ok += LibAliasOut(la.get(), w.data(), Wire::size()) != PKT_ALIAS_OK;
+            } else {
+                w.in(j, ring[j % n]);
+                not_ok += LibAliasIn(la.get(), w.data(), Wire::size()) != PKT_ALIAS_OK;
+            }
+        }
+        if (++sent % packets_per_second == 0) ++clock.now;
+    };
+    // Warm up past one full timeout so expiry runs at its steady rate.
+    while (sent < packets_per_second * (timeout + 2)) one_packet();
+    not_ok = 0;
+    alias_stats before{};
+    LibAliasGetStats(la.get(), &before);
+    for (auto _ : st) one_packet();
+    alias_stats after{};
+    LibAliasGetStats(la.get(), &after);
+    finish(st, not_ok);
+    st.counters["links"] = after.total;
+    st.counters["expired"] = static_cast<double>(after.expired - before.expired);
+    st.counters["created"] = static_cast<double>(after.created - before.created);
+}
+
+// The lines are linked in one random cycle, so each load depends on the
+// previous one and the prefetcher cannot guess the next.
+void bm_memory_latency(benchmark::State& st, std::size_t n) {
+    struct alignas(64) Line {
+        Line* next;
+        char pad[56];
+    };
+    const std::size_t lines = std::max<std::size_t>(n * kMemoryLatencyBytesPerFlow / sizeof(Line), 2);
+    std::vector<Line> buf(lines);
+    const std::vector<uint32_t> perm = shuffled(lines, 3);
+    for (std::size_t i = 0; i < lines; ++i) buf[perm[i]].next = &buf[perm[(i + 1) % lines]];
+    Line* p = &buf[perm[0]];
+    for (auto _ : st) {
+        p = p->next;
+        benchmark::DoNotOptimize(p);
+    }
+    st.SetItemsProcessed(static_cast<int64_t>(st.iterations()));
+    st.counters["buffer_MiB"] = static_cast<double>(lines * sizeof(Line)) / (1 << 20);
+}
+
+}  // namespace
+
+void register_phases() {
+    using benchmark::RegisterBenchmark;
+    for (std::size_t n : kSizes) {
+        const std::string sz = size_name(n);
+        RegisterBenchmark(("memory_latency/" + sz).c_str(), bm_memory_latency, n);
+        for (uint8_t proto : {uint8_t{IPPROTO_TCP}, uint8_t{IPPROTO_UDP}}) {
+            const std::string p = proto_name(proto);
+            const std::size_t batch = std::max<std::size_t>(n / 4, 256);
+            const std::size_t rounds = std::max<std::size_t>(1, std::min<std::size_t>(400, 200000 / batch));
+            RegisterBenchmark((p + "/new/" + sz).c_str(), bm_new, proto, n)
+                ->Iterations(static_cast<benchmark::IterationCount>(batch * rounds));
+            RegisterBenchmark((p + "/hit_out/" + sz).c_str(), bm_hit_out, proto, n);
+            RegisterBenchmark((p + "/hit_in/" + sz).c_str(), bm_hit_in, proto, n);
+            RegisterBenchmark((p + "/miss/" + sz).c_str(), bm_miss, proto, n);
+            RegisterBenchmark((p + "/attack/" + sz).c_str(), bm_attack, proto, n);
+            RegisterBenchmark((p + "/steady/" + sz).c_str(), bm_steady, proto, n)->Iterations(2000000);
+        }
+    }
+}
+
+}  // namespace bench

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Loadable modules: a C module built apart (tests/modules/sample_handler.c)
+// loaded with LibAliasLoadModule and through a libalias.conf with
+// LibAliasRefreshModules, the loader's errors, and the libalias-internal
+// functions modules import (alias_mod.h), called here the way a module
+// calls them.
+#include <catch2/catch.hpp>
+
+#include "packet.hpp"
+
+#include <alias_mod.h>
+
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#ifndef NALIAS_SAMPLE_MODULE
+#error "tests/modules/CMakeLists.txt defines the sample module paths"
+#endif
+
+using namespace test;
+
+namespace {
+
+constexpr uint16_t kSamplePort = 5555;
+
+// A private temporary file, removed at scope exit.
+struct TempFile {
+    std::string path;
+    TempFile() {
+        char tmpl[] = "/tmp/nalias-modtest-XXXXXX";
+        const int fd = mkstemp(tmpl);
+        REQUIRE(fd >= 0);
+        close(fd);
+        path = tmpl;
+    }
+    ~TempFile() { std::remove(path.c_str()); }
+    void write(const std::string& text) const { std::ofstream(path, std::ios::trunc) << text; }
+    std::string read() const {
+        std::ifstream f(path);
+        std::stringstream s;
+        s << f.rdbuf();
+        return s.str();
+    }
+};
+
+// Module events (MOD_LOAD / MOD_UNLOAD) land in a file the test reads.
+struct EventLog : TempFile {
+    EventLog() { setenv("NALIAS_SAMPLE_EVENTS", path.c_str(), 1); }
+    ~EventLog() { unsetenv("NALIAS_SAMPLE_EVENTS"); }
+};
+
+// Leaves no module loaded, whatever the test did.
+struct UnloadAtExit {
+    ~UnloadAtExit() { LibAliasUnLoadAllModule(); }
+};
+
+int load(const char* path) {
+    std::string p = path;
+    return LibAliasLoadModule(p.data());
+}
+
+std::string marked_payload() { return std::string("MARK") + std::string(6, '\0'); }
+
+// Sends "MARK..." to the sample port and returns the payload after LibAliasOut.
+std::string mark_once(Nat& nat, uint16_t sport) {
+    Packet p = udp_packet(prv1, sport, ext, kSamplePort, marked_payload());
+    REQUIRE(nat.out(p) == PKT_ALIAS_OK);
+    CHECK(checksums_ok(p));
+    return p.payload();
+}
+
+std::string seen_payload(in_addr alias, uint16_t alias_port_host) {
+    std::string s = "SEEN";
+    s.append(reinterpret_cast<const char*>(&alias.s_addr), 4);
+    s.push_back(static_cast<char>(alias_port_host >> 8));
+    s.push_back(static_cast<char>(alias_port_host & 0xff));
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("module: LibAliasLoadModule attaches a C module; unloading detaches it", "[modules]") {
+    UnloadAtExit guard;
+    EventLog events;
+    Nat nat;
+    CHECK(mark_once(nat, 4000) == marked_payload());  // nothing loaded yet
+
+    REQUIRE(load(NALIAS_SAMPLE_MODULE) == 0);
+    CHECK(events.read() == "load\n");
+    CHECK(mark_once(nat, 4001) == seen_payload(masq, 4001));  // SAME_PORTS: alias port = 4001
+
+    // The handler sees the packet before the core rewrites it: other ports untouched.
+    Packet other = udp_packet(prv1, 4002, ext, 5556, marked_payload());
+    REQUIRE(nat.out(other) == PKT_ALIAS_OK);
+    CHECK(other.payload() == marked_payload());
+
+    CHECK(LibAliasUnLoadAllModule() == 1);  // libalias's value
+    CHECK(events.read() == "load\nunload\n");
+    CHECK(mark_once(nat, 4003) == marked_payload());
+}
+
+TEST_CASE("module: a module opens a data link with AddLink/SetExpire from its handler", "[modules]") {
+    UnloadAtExit guard;
+    REQUIRE(load(NALIAS_SAMPLE_MODULE) == 0);
+    Nat nat;
+    std::string open_cmd = "OPEN";
+    open_cmd.push_back(static_cast<char>(7000 >> 8));
+    open_cmd.push_back(static_cast<char>(7000 & 0xff));
+    Packet ctl = udp_packet(prv1, 4100, ext, kSamplePort, open_cmd);
+    REQUIRE(nat.out(ctl) == PKT_ALIAS_OK);
+    CHECK(checksums_ok(ctl));
+    const std::string reply = ctl.payload();
+    REQUIRE(reply.size() == 6);
+    CHECK(reply.substr(0, 4) == "OPEN");
+    const uint16_t data_alias_port = static_cast<uint16_t>((static_cast<uint8_t>(reply[4]) << 8) |
+                                                           static_cast<uint8_t>(reply[5]));
+    REQUIRE(data_alias_port != 0);
+
+    // The peer reaches the inside host's port 7000 from a port it chooses.
+    Packet data = udp_packet(ext, 9999, masq, data_alias_port, "data");
+    REQUIRE(nat.in(data) == PKT_ALIAS_OK);
+    CHECK(data.dst().s_addr == prv1.s_addr);
+    CHECK(data.dport() == 7000);
+    CHECK(checksums_ok(data));
+}
+
+TEST_CASE("module: loader errors (missing file, no alias_mod, no handlers, duplicate name)", "[modules]") {
+    UnloadAtExit guard;
+    EventLog events;
+    CHECK(load("/nonexistent/libalias_nothing.so") == EINVAL);
+    CHECK(load("libm.so.6") == EINVAL);  // a shared object without alias_mod
+    CHECK(load(NALIAS_SAMPLE_MODULE_NOHANDLERS) == EINVAL);
+    CHECK(LibAliasLoadModule(nullptr) == EINVAL);
+    CHECK(events.read().empty());  // none of them got MOD_LOAD
+
+    REQUIRE(load(NALIAS_SAMPLE_MODULE) == 0);
+    CHECK(load(NALIAS_SAMPLE_MODULE) == EEXIST);
+    CHECK(load(NALIAS_SAMPLE_MODULE_TWIN) == EEXIST);  // another file, same alias_mod name
+    CHECK(events.read() == "load\n");
+
+    // Exactly one copy of the handler is attached and it still works.
+    Nat nat;
+    CHECK(mark_once(nat, 4200) == seen_payload(masq, 4200));
+    LibAliasUnLoadAllModule();
+    CHECK(events.read() == "load\nunload\n");
+    // The name is free again.
+    CHECK(load(NALIAS_SAMPLE_MODULE_TWIN) == 0);
+}
+
+TEST_CASE("module: LibAliasRefreshModules reads libalias.conf", "[modules]") {
+    UnloadAtExit guard;
+    EventLog events;
+    TempFile conf;
+    setenv("NALIAS_CONF", conf.path.c_str(), 1);
+    Nat nat;
+
+    conf.write(std::string("# modules for the test\n\n   \n  # indented comment\n  ") + NALIAS_SAMPLE_MODULE +
+               "  \n/nonexistent/libalias_skipped.so\n");
+    CHECK(LibAliasRefreshModules() == 0);
+    CHECK(events.read() == "load\n");
+    CHECK(mark_once(nat, 4300) == seen_payload(masq, 4300));
+
+    // Refresh unloads first, then loads what the file lists: the same module again.
+    CHECK(LibAliasRefreshModules() == 0);
+    CHECK(events.read() == "load\nunload\nload\n");
+    CHECK(mark_once(nat, 4301) == seen_payload(masq, 4301));
+
+    conf.write("# nothing any more\n");
+    CHECK(LibAliasRefreshModules() == 0);
+    CHECK(events.read() == "load\nunload\nload\nunload\n");
+    CHECK(mark_once(nat, 4302) == marked_payload());
+
+    // A missing file is not an error: no modules.
+    REQUIRE(LibAliasLoadModule(const_cast<char*>(NALIAS_SAMPLE_MODULE)) == 0);
+    setenv("NALIAS_CONF", "/nonexistent/libalias.conf", 1);
+    CHECK(LibAliasRefreshModules() == 0);
+    CHECK(mark_once(nat, 4303) == marked_payload());
+    unsetenv("NALIAS_CONF");
+}
+
+TEST_CASE("module exports: link creation and lookup", "[modules]") {
+    Nat nat;
+    // AddLink with an explicit alias port, then the lookups modules use.
+    alias_link* l = AddLink(nat.la, prv1, ext, masq, htons(2000), htons(21), htons(40000), IPPROTO_TCP);
+    REQUIRE(l != nullptr);
+    CHECK(GetOriginalAddress(l).s_addr == prv1.s_addr);
+    CHECK(GetDestAddress(l).s_addr == ext.s_addr);
+    CHECK(GetAliasAddress(l).s_addr == masq.s_addr);
+    CHECK(GetOriginalPort(l) == htons(2000));
+    CHECK(GetDestPort(l) == htons(21));
+    CHECK(GetAliasPort(l) == htons(40000));
+    CHECK(FindUdpTcpOut(nat.la, prv1, ext, htons(2000), htons(21), IPPROTO_TCP, 0) == l);
+    CHECK(FindUdpTcpIn(nat.la, ext, masq, htons(21), htons(40000), IPPROTO_TCP, 0) == l);
+    CHECK(FindUdpTcpIn(nat.la, ext, masq, htons(21), htons(40001), IPPROTO_TCP, 0) == nullptr);
+    CHECK(FindUdpTcpOut(nat.la, prv1, ext, htons(2000), htons(21), IPPROTO_ICMP, 1) == nullptr);
+
+    // The link translates real packets.
+    Packet in = tcp_packet(ext, 21, masq, 40000, kAck);
+    REQUIRE(nat.in(in) == PKT_ALIAS_OK);
+    CHECK(in.dst().s_addr == prv1.s_addr);
+    CHECK(in.dport() == 2000);
+
+    SetProtocolFlags(l, 0x5a);
+    CHECK(GetProtocolFlags(l) == 0x5a);
+    CHECK(GetAckModified(l) == 0);
+    SetAckModified(l);
+    CHECK(GetAckModified(l) == 1);
+
+    // Invalid arguments are refused instead of crashing.
+    CHECK(AddLink(nullptr, prv1, ext, masq, 1, 2, -1, IPPROTO_UDP) == nullptr);
+    CHECK(AddLink(nat.la, prv1, ext, masq, 1, 2, -2, IPPROTO_UDP) == nullptr);
+    CHECK(AddLink(nat.la, prv1, ext, masq, 1, 2, -1, 258) == nullptr);  // LINK_FRAGMENT_PTR
+    CHECK(GetAliasPort(nullptr) == 0);
+    PunchFWHole(l);  // no ipfw: nothing happens
+
+    CHECK(FindAliasAddress(nat.la, prv2).s_addr == masq.s_addr);
+    CHECK(FindOriginalAddress(nat.la, masq).s_addr == masq.s_addr);  // no target: unchanged
+    CHECK(GetDefaultAliasAddress(nat.la).s_addr == masq.s_addr);
+}
+
+TEST_CASE("module exports: FindNewPortGroup and FindRtspOut", "[modules]") {
+    Nat nat;
+    const int base = FindNewPortGroup(nat.la, ext, masq, htons(6970), htons(554), 2, IPPROTO_UDP, 1);
+    REQUIRE(base != 0);
+    const uint16_t base_host = ntohs(static_cast<uint16_t>(base));
+    CHECK(base_host % 2 == 0);
+    CHECK(base_host == 6970);  // SAME_PORTS tries the source port first
+    // Occupy base+1: the same group is no longer free.
+    REQUIRE(AddLink(nat.la, prv1, ext, masq, htons(1), htons(554), htons(6971), IPPROTO_UDP) != nullptr);
+    const int next = FindNewPortGroup(nat.la, ext, masq, htons(6970), htons(554), 2, IPPROTO_UDP, 1);
+    CHECK(next != 0);
+    CHECK(next != base);
+    CHECK(FindNewPortGroup(nat.la, ext, masq, htons(6970), htons(554), 2, IPPROTO_ICMP, 0) == 0);
+
+    alias_link* r = FindRtspOut(nat.la, prv2, ext, htons(6000), htons(6000), IPPROTO_UDP);
+    REQUIRE(r != nullptr);
+    CHECK(GetAliasPort(r) == htons(6000));
+    CHECK(FindRtspOut(nat.la, prv2, ext, htons(6000), htons(6000), IPPROTO_UDP) == r);
+    // Any remote port reaches it.
+    Packet p = udp_packet(ext, 31337, masq, 6000, "rtp");
+    REQUIRE(nat.in(p) == PKT_ALIAS_OK);
+    CHECK(p.dst().s_addr == prv2.s_addr);
+    CHECK(p.dport() == 6000);
+}
+
+TEST_CASE("module exports: PPTP call links", "[modules]") {
+    Nat nat;
+    alias_link* call = AddPptp(nat.la, prv1, ext, masq, htons(0x1111));
+    REQUIRE(call != nullptr);
+    const uint16_t alias_call = GetAliasPort(call);
+    CHECK(FindPptpOutByCallId(nat.la, prv1, ext, htons(0x1111)) == call);
+    CHECK(FindPptpInByPeerCallId(nat.la, ext, masq, alias_call) == call);
+    CHECK(FindPptpOutByCallId(nat.la, prv2, ext, htons(0x1111)) == nullptr);
+    // Outside a handler SetDestCallId has no instance to relink in: no-op.
+    SetDestCallId(call, htons(0x2222));
+    CHECK(FindPptpOutByPeerCallId(nat.la, prv1, ext, htons(0x2222)) == nullptr);
+    CHECK(FindPptpInByCallId(nat.la, ext, masq, 0) == call);
+}
+
+TEST_CASE("module exports: TCP sequence deltas in network order", "[modules]") {
+    Nat nat;
+    alias_link* l = AddLink(nat.la, prv1, ext, masq, htons(2001), htons(21), htons(40002), IPPROTO_TCP);
+    REQUIRE(l != nullptr);
+    // A 40-byte segment (20 IP + 20 TCP + 40 data) at seq 1000 grew by 7.
+    AddSeq(l, 7, 5, htons(80), htonl(1000), 5);
+    CHECK(GetDeltaSeqOut(htonl(999), l) == 0);
+    CHECK(GetDeltaSeqOut(htonl(1040), l) == 7);
+    CHECK(GetDeltaAckIn(htonl(1047), l) == 7);
+    CHECK(GetDeltaAckIn(htonl(1046), l) == 0);
+    // The core applies the delta to later outbound segments of that link.
+    Packet later = tcp_packet(prv1, 2001, ext, 21, kAck, 1040, 1);
+    REQUIRE(nat.out(later) == PKT_ALIAS_OK);
+    CHECK(later.tcp_seq() == 1047);
+    CHECK(checksums_ok(later));
+}
+
+TEST_CASE("module exports: checksum helpers", "[modules]") {
+    Packet p = tcp_packet(prv1, 1234, ext, 80, kAck, 1, 1, "payload");
+    auto* ip = reinterpret_cast<struct ip*>(p.data());
+    uint16_t stored;
+    std::memcpy(&stored, &p.buf[36], 2);
+    CHECK(TcpChecksum(ip) == stored);  // both raw, as the field lies in memory
+    CHECK(IpChecksum(ip) == 0);  // over a header with a valid checksum
+    // DifferentialChecksum: rewrite the source address and patch both sums.
+    in_addr new_src = pub;
+    u_short ip_sum, tcp_sum;
+    std::memcpy(&ip_sum, &p.buf[10], 2);
+    std::memcpy(&tcp_sum, &p.buf[36], 2);
+    DifferentialChecksum(&ip_sum, &new_src, &p.buf[12], 2);
+    DifferentialChecksum(&tcp_sum, &new_src, &p.buf[12], 2);
+    std::memcpy(&p.buf[10], &ip_sum, 2);
+    std::memcpy(&p.buf[36], &tcp_sum, 2);
+    p.set_src(new_src);
+    CHECK(checksums_ok(p));
+    CHECK(TcpChecksum(nullptr) == 0);
+}
