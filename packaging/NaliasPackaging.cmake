@@ -19,8 +19,13 @@ if(NALIAS_BUILD_TOOLS)
   install(FILES ${PROJECT_SOURCE_DIR}/docs/man/alias-replay.1
     DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT tools)
 endif()
-install(FILES ${PROJECT_SOURCE_DIR}/docs/migrating.md ${PROJECT_SOURCE_DIR}/LICENSE
-  DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
+set(NALIAS_DOCS ${PROJECT_SOURCE_DIR}/docs/migrating.md ${PROJECT_SOURCE_DIR}/LICENSE)
+foreach(doc architecture.md ipsec.md)  # written alongside; installed when present
+  if(EXISTS ${PROJECT_SOURCE_DIR}/docs/${doc})
+    list(APPEND NALIAS_DOCS ${PROJECT_SOURCE_DIR}/docs/${doc})
+  endif()
+endforeach()
+install(FILES ${NALIAS_DOCS} DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
 
 set(CPACK_PACKAGE_NAME "nalias")
 set(CPACK_PACKAGE_VENDOR "nalias")
@@ -33,7 +38,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_GENERATOR "DEB;TGZ")
 set(CPACK_SOURCE_GENERATOR "TGZ")
 set(CPACK_SOURCE_IGNORE_FILES "/build[^/]*/" "/\\\\.git/")
-set(CPACK_STRIP_FILES OFF)  # keep the symbols: admins debugging a NAT want backtraces
+set(CPACK_STRIP_FILES ON)  # as Debian ships binaries; the exported symbols stay for backtraces
 
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "nalias maintainers <nalias@example.org>")
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")

@@ -35,6 +35,7 @@
 #include <netinet/ip.h>
 #include <net/if.h>
 #include <errno.h>
+#include <pthread.h>
 #include <linux/netfilter.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <stdint.h>
@@ -104,7 +105,10 @@ struct ifaddr_cache_slot {
 	char		name[IF_NAMESIZE];
 };
 
+/* Shared by every divert socket of the process, hence the lock; a socket
+ * itself, like natd's, is used from one thread at a time. */
 static struct ifaddr_cache_slot ifaddr_cache[IFADDR_CACHE_SLOTS];
+static pthread_mutex_t ifaddr_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static time_t
 monotonic_seconds(void)
@@ -115,32 +119,42 @@ monotonic_seconds(void)
 	return now.tv_sec;
 }
 
-/* The first IPv4 address of interface `index` (INADDR_ANY if it has none)
- * and its name, cached for IFADDR_CACHE_SECONDS. */
-static const struct ifaddr_cache_slot *
-interface_address(unsigned index)
+static void
+refresh_slot(struct ifaddr_cache_slot *slot, unsigned index, time_t now)
 {
-	struct ifaddr_cache_slot *slot = &ifaddr_cache[index % IFADDR_CACHE_SLOTS];
-	time_t now = monotonic_seconds();
 	struct ifreq ifr;
 	int fd;
 
-	if (slot->index == index && now - slot->fetched < IFADDR_CACHE_SECONDS)
-		return slot;
 	memset(slot, 0, sizeof *slot);
 	slot->index = index;
 	slot->fetched = now;
 	if (if_indextoname(index, slot->name) == NULL)
-		return slot;
+		return;
 	fd = libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return slot;
+		return;
 	memset(&ifr, 0, sizeof ifr);
 	memcpy(ifr.ifr_name, slot->name, sizeof ifr.ifr_name);
 	if (ioctl(fd, SIOCGIFADDR, &ifr) == 0)
 		slot->addr = ((const struct sockaddr_in *)&ifr.ifr_addr)->sin_addr;
 	libc.close(fd);
-	return slot;
+}
+
+/* The first IPv4 address of interface `index` (INADDR_ANY if it has none)
+ * and its name, cached for IFADDR_CACHE_SECONDS.  Returns a copy. */
+static struct ifaddr_cache_slot
+interface_address(unsigned index)
+{
+	struct ifaddr_cache_slot *slot = &ifaddr_cache[index % IFADDR_CACHE_SLOTS];
+	struct ifaddr_cache_slot copy;
+	time_t now = monotonic_seconds();
+
+	pthread_mutex_lock(&ifaddr_cache_lock);
+	if (slot->index != index || now - slot->fetched >= IFADDR_CACHE_SECONDS)
+		refresh_slot(slot, index, now);
+	copy = *slot;
+	pthread_mutex_unlock(&ifaddr_cache_lock);
+	return copy;
 }
 
 static int
@@ -167,10 +181,13 @@ on_packet(struct nfq_q_handle *queue, struct nfgenmsg *msg, struct nfq_data *dat
 	packet->len = (size_t)len;
 	packet->from.sin_family = AF_INET;
 	if (header->hook == HOOK_PRE_ROUTING || header->hook == HOOK_LOCAL_IN) {
-		const struct ifaddr_cache_slot *iface = interface_address(nfq_get_indev(data));
+		struct ifaddr_cache_slot iface = interface_address(nfq_get_indev(data));
 
-		packet->from.sin_addr = iface->addr;
-		strncpy((char *)packet->from.sin_zero, iface->name, sizeof packet->from.sin_zero);
+		packet->from.sin_addr = iface.addr;
+		/* sin_zero holds at most 8 name bytes, unterminated if longer,
+		 * exactly as FreeBSD's divert(4) fills it. */
+		memcpy(packet->from.sin_zero, iface.name,
+		    strnlen(iface.name, sizeof packet->from.sin_zero));
 	} else {
 		packet->from.sin_addr.s_addr = htonl(INADDR_ANY);
 	}

@@ -218,6 +218,7 @@ Link* call_by_peer_id(Instance& la, const Link& control, uint16_t peer) noexcept
 
 // ----- rewrite --------------------------------------------------------------
 
+// Writes a Call ID field of message `m`, fixing the TCP checksum.
 void patch_call_id(const payload::Segment& s, const ControlMessage& m, std::size_t field, uint16_t value) noexcept {
     csum::patch16(s.data() + m.offset + field, s.l4() + tcp::kChecksum, value);
 }
@@ -227,7 +228,10 @@ void control_out(Instance& la, const payload::Segment& s, const Link& control, c
     switch (m.type) {
     case kOutgoingCallRequest:
     case kIncomingCallRequest:
-        if ((call = find_or_add_call(la, control, m.first_id))) patch_call_id(s, m, kFirstCallId, call->alias_port);
+        if ((call = find_or_add_call(la, control, m.first_id))) {
+            use_link(la, *call);
+            patch_call_id(s, m, kFirstCallId, call->alias_port);
+        }
         break;
     case kOutgoingCallReply:
     case kIncomingCallReply:
@@ -235,6 +239,7 @@ void control_out(Instance& la, const payload::Segment& s, const Link& control, c
         call = m.result == kResultConnected ? find_or_add_call(la, control, m.first_id)
                                             : call_by_own_id(la, control.src_addr, control.dst_addr, m.first_id);
         if (!call) break;
+        use_link(la, *call);
         patch_call_id(s, m, kFirstCallId, call->alias_port);
         if (m.result == kResultConnected) set_peer(la, *call, m.second_id);
         else end_call(la, call);
@@ -267,11 +272,15 @@ void control_in(Instance& la, const payload::Segment& s, const Link& control, co
     case kIncomingCallConnected:
     case kWanErrorNotify:
     case kSetLinkInfo:
-        if ((call = our_call(m.first_id))) patch_call_id(s, m, kFirstCallId, call->src_port);
+        if ((call = our_call(m.first_id))) {
+            use_link(la, *call);
+            patch_call_id(s, m, kFirstCallId, call->src_port);
+        }
         break;
     case kOutgoingCallReply:
     case kIncomingCallReply:
         if (!(call = our_call(m.second_id))) break;
+        use_link(la, *call);
         patch_call_id(s, m, kSecondCallId, call->src_port);
         if (m.result == kResultConnected) set_peer(la, *call, m.first_id);
         else end_call(la, call);

@@ -271,6 +271,8 @@ constexpr uint16_t rtsp_ports[] = {kRtspPort, kRtspAltPort, kRtspUnprivPort, 0};
 }  // namespace
 
 extern const BuiltinHandlerSet kRtspHandlerSet;
-const BuiltinHandlerSet kRtspHandlerSet{"rtsp", rtsp_handlers, rtsp_ports};
+// Named as libalias's module, so that loading FreeBSD's alias_smedia.so is refused
+// as a duplicate instead of handling RTSP twice.
+const BuiltinHandlerSet kRtspHandlerSet{"smedia", rtsp_handlers, rtsp_ports};
 
 }  // namespace nalias

@@ -136,6 +136,56 @@ test_iflist(void)
 	CHECK(sysctl(mib, 6, NULL, &needed, NULL, 0) == -1 && errno == ENOENT);
 }
 
+/* Counts NEWADDR records by family in {CTL_NET, PF_ROUTE, 0, family,
+ * NET_RT_IFLIST, lo}; sets *saw_v6_loopback when ::1 is among them. */
+static void
+count_addresses(int family, int *v4, int *v6, int *saw_v6_loopback)
+{
+	int mib[6] = {CTL_NET, PF_ROUTE, 0, family, NET_RT_IFLIST, (int)if_nametoindex("lo")};
+	size_t len = 0;
+	char *buf, *next;
+
+	*v4 = *v6 = *saw_v6_loopback = 0;
+	CHECK(sysctl(mib, 6, NULL, &len, NULL, 0) == 0);
+	buf = malloc(len);
+	CHECK(sysctl(mib, 6, buf, &len, NULL, 0) == 0);
+	for (next = buf; next < buf + len; next += ((struct if_msghdr *)next)->ifm_msglen) {
+		struct ifa_msghdr *ifam = (struct ifa_msghdr *)next;
+		struct sockaddr *mask = (struct sockaddr *)(ifam + 1);
+		struct sockaddr *ifa = (struct sockaddr *)((char *)mask + SA_SIZE(mask));
+
+		if (ifam->ifam_type != RTM_NEWADDR)
+			continue;
+		if (ifa->sa_family == AF_INET)
+			(*v4)++;
+		if (ifa->sa_family == AF_INET6) {
+			(*v6)++;
+			CHECK(SA_SIZE(ifa) == 32);
+			if (IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)ifa)->sin6_addr))
+				*saw_v6_loopback = 1;
+		}
+	}
+	free(buf);
+}
+
+/* The family in the MIB selects the address records, as on FreeBSD. */
+static void
+test_iflist_families(void)
+{
+	int v4, v6, v6_loopback;
+
+	count_addresses(AF_INET, &v4, &v6, &v6_loopback);
+	CHECK(v4 >= 1 && v6 == 0);
+	count_addresses(AF_INET6, &v4, &v6, &v6_loopback);
+	CHECK(v4 == 0);
+	if (v6 > 0)
+		CHECK(v6_loopback);
+	else
+		printf("compat_selftest: no IPv6 on lo, AF_INET6 records not checked\n");
+	count_addresses(0, &v4, &v6, &v6_loopback);
+	CHECK(v4 >= 1);
+}
+
 static void
 test_sysctlbyname(void)
 {
@@ -256,6 +306,7 @@ int
 main(void)
 {
 	test_iflist();
+	test_iflist_families();
 	test_sysctlbyname();
 	test_fgetln();
 	test_sa_size();

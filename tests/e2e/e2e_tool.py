@@ -7,6 +7,8 @@ the shell script checks; servers answer a fixed number of requests and exit.
 
   udp-echo   --bind A --port P                 reply "peer=<ip>:<port> <data>"
   udp-ask    --to A --port P [--sport S]       send, print the reply
+  udp-refused --to A --port P                  print "refused" when an ICMP port
+                                               unreachable comes back
   tcp-peer   --bind A --port P                 reply "peer=<ip>" on each connection
   tcp-ask    --to A --port P                   print what the server sent
   esp-send   --to A --spi N --seq N            send an ESP packet (raw IP proto 50)
@@ -19,6 +21,11 @@ import argparse
 import socket
 import struct
 import sys
+
+
+# Bound on every wait: a peer that answers does so in milliseconds; this only
+# keeps a failing run from hanging.
+DEFAULT_TIMEOUT = 10.0
 
 
 def udp_echo(args):
@@ -38,6 +45,21 @@ def udp_ask(args):
     s.sendto(args.data.encode(), (args.to, args.port))
     data, _ = s.recvfrom(2048)
     print(data.decode())
+
+
+def udp_refused(args):
+    # A connected UDP socket reports the peer's ICMP port unreachable as
+    # ECONNREFUSED: only if the NAT mapped the ICMP error (and the UDP header
+    # quoted in it) back to this socket.
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(args.timeout)
+    s.connect((args.to, args.port))
+    s.send(args.data.encode())
+    try:
+        s.recv(2048)
+        print("answered")
+    except ConnectionRefusedError:
+        print("refused")
 
 
 def tcp_peer(args):
@@ -121,10 +143,10 @@ def main():
     p.add_argument("--spi", type=int, default=0x1234)
     p.add_argument("--seq", type=int, default=1)
     p.add_argument("--cookie", default="0102030405060708")
-    p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
     args = p.parse_args()
     handlers = {
-        "udp-echo": udp_echo, "udp-ask": udp_ask, "tcp-peer": tcp_peer, "tcp-ask": tcp_ask,
+        "udp-echo": udp_echo, "udp-ask": udp_ask, "udp-refused": udp_refused, "tcp-peer": tcp_peer, "tcp-ask": tcp_ask,
         "esp-send": esp_send, "esp-recv": esp_recv, "ike-peer": ike_peer, "ike-init": ike_init,
     }
     try:

@@ -27,11 +27,20 @@ OUT_ADDR2=203.0.113.3
 DIVERT_PORT=8668
 # Every wait is bounded; a step that needs longer than this has failed.
 STEP_TIMEOUT=15
+# A request that is answered takes milliseconds here; this only bounds failure.
+CLIENT_TIMEOUT=10
+# ping's per-reply wait (ping -W), same reasoning.
+PING_WAIT=2
+# How long an unanswered connection attempt is given before we call the
+# packet dropped; a refusal (RST from the box) would come back at once.
+DROP_PROBE_TIMEOUT=3
+# Grace a process gets after SIGTERM during cleanup before SIGKILL.
+CLEANUP_GRACE=5
 
 skip() { echo "SKIP: $*"; exit 77; }
 
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, NFQUEUE)"
-for tool in ip iptables timeout curl "$PY"; do
+for tool in ip iptables ss ping timeout curl "$PY"; do
     command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed"
 done
 
@@ -48,7 +57,7 @@ cleanup() {
         kill "$pid" 2>/dev/null
     done
     for pid in "${PIDS[@]}"; do
-        timeout 5 tail --pid="$pid" -f /dev/null 2>/dev/null
+        timeout "$CLEANUP_GRACE" tail --pid="$pid" -f /dev/null 2>/dev/null
         kill -9 "$pid" 2>/dev/null
     done
     # Namespace deletion also removes their veths and iptables rules.
@@ -145,6 +154,9 @@ box_ipt -t raw -A OUTPUT -j CT --notrack
 box_ipt -t mangle -A PREROUTING -i vb1 -j NFQUEUE --queue-num "$DIVERT_PORT" ||
     skip "iptables NFQUEUE target unavailable"
 box_ipt -t mangle -A POSTROUTING -o vb1 -m mark ! --mark 0x4e41 -j NFQUEUE --queue-num "$DIVERT_PORT"
+# The rule alone does not prove the queue itself exists (nfnetlink_queue).
+ip netns exec "$NS_BOX" test -e /proc/net/netfilter/nfnetlink_queue ||
+    skip "kernel has no nfnetlink_queue (NFQUEUE to user space)"
 
 # The outside host counts what it receives from the inside range (must be 0).
 ip netns exec "$NS_OUT" iptables -A INPUT -s 10.0.0.0/24
@@ -179,10 +191,10 @@ start_natd static -a "$ALIAS" \
     -exit_delay 1500
 
 # ICMP echo
-out=$(in_ns "$NS_IN" ping -c 3 -W 2 "$OUT_ADDR" 2>&1)
+out=$(in_ns "$NS_IN" ping -c 3 -W "$PING_WAIT" "$OUT_ADDR" 2>&1)
 check "ping inside -> outside gets replies" contains "$out" " 0% packet loss"
 ip netns exec "$NS_OUT" iptables -I INPUT -s "$ALIAS" -p icmp -j ACCEPT
-in_ns "$NS_IN" ping -c 2 -W 2 "$OUT_ADDR" >/dev/null 2>&1
+in_ns "$NS_IN" ping -c 2 -W "$PING_WAIT" "$OUT_ADDR" >/dev/null 2>&1
 seen=$(ip netns exec "$NS_OUT" iptables -nvxL INPUT | awk -v a="$ALIAS" '$8 == a && ($4 == "icmp" || $4 == "1") {print $1}')
 check "outside sees the echo requests from the alias address" [ "${seen:-0}" -ge 2 ]
 
@@ -190,9 +202,15 @@ check "outside sees the echo requests from the alias address" [ "${seen:-0}" -ge
 mkdir -p "$WORK/www" && echo "nalias-http-ok" >"$WORK/www/index.html"
 spawn "$NS_OUT" "$WORK/http.log" "$PY" -m http.server 8000 --bind "$OUT_ADDR" --directory "$WORK/www"
 wait_listen "$NS_OUT" 8000
-out=$(in_ns "$NS_IN" curl -s --max-time 10 "http://$OUT_ADDR:8000/index.html")
+out=$(in_ns "$NS_IN" curl -s --max-time "$CLIENT_TIMEOUT" "http://$OUT_ADDR:8000/index.html")
 check "HTTP GET inside -> outside" contains "$out" "nalias-http-ok"
 check "HTTP server logs the alias address as client" wait_for "$WORK/http.log" "^$ALIAS - "
+
+# Bulk TCP: 4 MiB of random bytes arrive intact (thousands of rewritten
+# segments, each with its checksum patched)
+head -c 4194304 /dev/urandom >"$WORK/www/bulk.bin"
+in_ns "$NS_IN" curl -s --max-time "$CLIENT_TIMEOUT" -o "$WORK/bulk.got" "http://$OUT_ADDR:8000/bulk.bin"
+check "4 MiB HTTP download through the NAT is byte-identical" cmp -s "$WORK/www/bulk.bin" "$WORK/bulk.got"
 
 # TCP peer address, both ways
 spawn "$NS_OUT" "$WORK/tcp-peer.log" "$PY" "$TOOL" tcp-peer --bind "$OUT_ADDR" --port 7000
@@ -206,6 +224,10 @@ wait_udp "$NS_OUT" 5353
 out=$(in_ns "$NS_IN" "$PY" "$TOOL" udp-ask --to "$OUT_ADDR" --port 5353 --data udp-ok)
 check "UDP request/answer through the NAT" contains "$out" "udp-ok"
 check "UDP server sees the alias address" contains "$out" "peer=$ALIAS:"
+
+# ICMP error for a UDP flow: port unreachable from outside, mapped back inside
+out=$(in_ns "$NS_IN" "$PY" "$TOOL" udp-refused --to "$OUT_ADDR" --port 9)
+check "ICMP port unreachable is translated back to the inside UDP socket" [ "$out" = "refused" ]
 
 # Inbound port redirect: alias:8080 -> 10.0.0.2:8080
 spawn "$NS_IN" "$WORK/redirect.log" "$PY" "$TOOL" tcp-peer --bind "$IN_ADDR" --port 8080
@@ -241,9 +263,9 @@ dual_log_enable=NO
 CONF
     spawn "$NS_OUT" "$WORK/vsftpd.out" vsftpd "$WORK/vsftpd.conf"
     wait_listen "$NS_OUT" 21
-    out=$(in_ns "$NS_IN" curl -s --max-time 10 --disable-epsv "ftp://$OUT_ADDR/pub/hello.txt")
+    out=$(in_ns "$NS_IN" curl -s --max-time "$CLIENT_TIMEOUT" --disable-epsv "ftp://$OUT_ADDR/pub/hello.txt")
     check "FTP passive (PASV) download" contains "$out" "nalias-ftp-ok"
-    out=$(in_ns "$NS_IN" curl -s --max-time 10 --disable-eprt --ftp-port - "ftp://$OUT_ADDR/pub/hello.txt")
+    out=$(in_ns "$NS_IN" curl -s --max-time "$CLIENT_TIMEOUT" --disable-eprt --ftp-port - "ftp://$OUT_ADDR/pub/hello.txt")
     check "FTP active (PORT) download: PORT rewritten to the alias" contains "$out" "nalias-ftp-ok"
     if command -v ftp >/dev/null 2>&1; then
         out=$(cd "$WORK" && printf 'user anonymous x\nbinary\nget pub/hello.txt ftp-client.txt\nquit\n' |
@@ -308,7 +330,7 @@ out=$(in_ns "$NS_IN" "$PY" "$TOOL" tcp-ask --to "$OUT_ADDR" --port 7001)
 check "after the address change the outside sees the new alias" [ "$out" = "peer=$ALIAS2" ]
 # Unsolicited inbound: libalias ignores it, deny_incoming never writes it back,
 # so the shim drops it: a timeout (curl 28), not a refusal from the box (7).
-in_ns "$NS_OUT" curl -s --max-time 3 "http://$ALIAS2:9/" >/dev/null 2>&1
+in_ns "$NS_OUT" curl -s --max-time "$DROP_PROBE_TIMEOUT" "http://$ALIAS2:9/" >/dev/null 2>&1
 rc=$?
 check "unsolicited inbound packet is dropped, not passed (curl rc $rc)" [ "$rc" = 28 ]
 check "no packet left the NAT box with an inside source address (dynamic)" no_leak

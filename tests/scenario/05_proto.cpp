@@ -54,18 +54,19 @@ TEST_CASE("generic protocols are aliased out and back", "[proto]") {
 }
 
 TEST_CASE("a peer's protocol traffic returns to the host that last talked to it", "[proto]") {
+    // (ESP has its own handler for several clients, see 4x_ipsec; a generic protocol here.)
     Nat nat(masq);
-    Packet a = proto_packet(kEsp, prv1, ext);
+    Packet a = proto_packet(kExperimental, prv1, ext);
     REQUIRE(nat.out(a) == PKT_ALIAS_OK);
-    Packet b = proto_packet(kEsp, prv2, ext);
+    Packet b = proto_packet(kExperimental, prv2, ext);
     REQUIRE(nat.out(b) == PKT_ALIAS_OK);
-    Packet back = proto_packet(kEsp, ext, masq);
+    Packet back = proto_packet(kExperimental, ext, masq);
     REQUIRE(nat.in(back) == PKT_ALIAS_OK);
     CHECK(same(back.dst(), prv2));
     // Another peer is still tied to prv1 only if prv1 talked to it.
-    Packet c = proto_packet(kEsp, prv1, ext2);
+    Packet c = proto_packet(kExperimental, prv1, ext2);
     REQUIRE(nat.out(c) == PKT_ALIAS_OK);
-    Packet back2 = proto_packet(kEsp, ext2, masq);
+    Packet back2 = proto_packet(kExperimental, ext2, masq);
     REQUIRE(nat.in(back2) == PKT_ALIAS_OK);
     CHECK(same(back2.dst(), prv1));
     // Other protocols from the same peer are separate links.

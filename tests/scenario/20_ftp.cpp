@@ -352,3 +352,59 @@ TEST_CASE("ftp rewrite grows the packet up to maxpacketsize and no further", "[f
         CHECK(next.tcp_seq() == kClientIsn + 1 + cmd.size());
     }
 }
+
+namespace {
+
+// Deterministic mutations of real messages: byte changes biased towards
+// the characters the parsers care about, truncation, duplication, long
+// digit runs.  Packets are sized exactly, so any overrun is a heap error
+// under the sanitizers.
+struct Mutator {
+    uint64_t state;
+    uint64_t next() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    }
+    std::string operator()(std::string s) {
+        static const char kSpecial[] = ",|.()0123456789\r\n\001 ;-=:\"";
+        const int ops = 1 + static_cast<int>(next() % 4);
+        for (int i = 0; i < ops && !s.empty(); ++i) {
+            const std::size_t at = next() % s.size();
+            switch (next() % 5) {
+            case 0: s[at] = static_cast<char>(next()); break;
+            case 1: s[at] = kSpecial[next() % (sizeof kSpecial - 1)]; break;
+            case 2: s.resize(at); break;
+            case 3: s.insert(at, s.substr(at, next() % 40)); break;
+            case 4: s.insert(at, std::string(next() % 30, static_cast<char>('0' + next() % 10))); break;
+            }
+        }
+        return s.substr(0, 1400);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("ftp random mutations of real messages never break the packet", "[ftp][malformed]") {
+    const std::vector<std::string> commands = {
+        "PORT 10,0,0,1,19,137\r\n", "EPRT |1|10.0.0.1|5001|\r\n", "PORT 10,0,0,1,19,137\r\nLIST\r\n"};
+    const std::vector<std::string> replies = {
+        "227 Entering Passive Mode (10,0,0,1,195,80).\r\n", "229 Entering Extended Passive Mode (|||50002|)\r\n"};
+    Mutator mutate{0x9e3779b97f4a7c15ull};
+    FtpNat nat(false);
+    connect_client(nat);
+    REQUIRE(LibAliasRedirectPort(nat.la, prv2, htons(21), any_addr, 0, masq, htons(21), IPPROTO_TCP) != nullptr);
+    for (int i = 0; i < 4000; ++i) {
+        const bool reply = i % 2;
+        const std::string text = mutate(reply ? replies[mutate.next() % replies.size()]
+                                              : commands[mutate.next() % commands.size()]);
+        const std::size_t room = 40 + text.size() + mutate.next() % 8;
+        Packet p = reply ? tcp_packet(prv2, 21, ext, 50000, kAck | kPsh, 5001, 101, text, room)
+                         : client_data(text, kClientIsn + 1, room);
+        const int r = LibAliasOut(nat.la, p.data(), static_cast<int>(room));
+        CHECK(r == PKT_ALIAS_OK);
+        CHECK(checksums_ok(p));
+        CHECK(p.len() <= room);
+    }
+}

@@ -181,3 +181,36 @@ TEST_CASE("irc rewrite refused when the grown packet would exceed maxpacketsize"
     CHECK(q.payload() == privmsg("DCC CHAT chat " + kMasqDecimal + " 5030"));
     CHECK(checksums_ok(q));
 }
+
+TEST_CASE("irc random mutations of real offers never break the packet", "[irc][malformed]") {
+    const std::vector<std::string> seeds = {
+        privmsg("DCC SEND report.pdf " + kPrv1Decimal + " 5000 123456"),
+        privmsg("DCC CHAT chat " + kPrv1Decimal + " 5010") + privmsg("DCC SEND \"a b\" " + kPrv1Decimal + " 5011 42")};
+    uint64_t state = 0x2545f4914f6cdd1dull;
+    auto next = [&state] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    static const char kSpecial[] = "\001 \"0123456789\r\nDC";
+    IrcNat nat(false);
+    connect_client(nat);
+    for (int i = 0; i < 4000; ++i) {
+        std::string s = seeds[next() % seeds.size()];
+        for (int k = 1 + static_cast<int>(next() % 4); k > 0 && !s.empty(); --k) {
+            const std::size_t at = next() % s.size();
+            switch (next() % 4) {
+            case 0: s[at] = static_cast<char>(next()); break;
+            case 1: s[at] = kSpecial[next() % (sizeof kSpecial - 1)]; break;
+            case 2: s.resize(at); break;
+            case 3: s.insert(at, std::string(next() % 30, static_cast<char>('0' + next() % 10))); break;
+            }
+        }
+        const std::size_t room = 40 + s.size() + next() % 8;
+        Packet p = tcp_packet(prv1, kClientPort, ext, 6667, kAck | kPsh, kIsn + 1, kServerIsn + 1, s, room);
+        CHECK(LibAliasOut(nat.la, p.data(), static_cast<int>(room)) == PKT_ALIAS_OK);
+        CHECK(checksums_ok(p));
+        CHECK(p.len() <= room);
+    }
+}

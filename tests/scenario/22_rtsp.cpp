@@ -277,3 +277,41 @@ TEST_CASE("pna truncated or lying options never overrun", "[rtsp][pna][malformed
     CHECK(p.payload() == bad);
     CHECK(checksums_ok(p));
 }
+
+TEST_CASE("rtsp and pna random mutations never break the packet", "[rtsp][malformed]") {
+    const std::vector<std::string> seeds = {
+        setup("RTP/AVP;unicast;client_port=8000-8001"),
+        setup("RTP/AVP;unicast;client_port=9001-9002,RTP/AVP;unicast;client_port=9004"),
+        "RTSP/1.0 200 OK\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=8000-8001;server_port=6970-6971\r\n\r\n",
+        pna_request({{3, "abc"}, {1, be16(6970)}, {7, be16(6972)}})};
+    uint64_t state = 0x853c49e6748fea9bull;
+    auto next = [&state] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    static const char kSpecial[] = ";,-=0123456789\r\n: ";
+    RtspNat nat(false);
+    connect_client(nat, 7070);
+    REQUIRE(LibAliasRedirectPort(nat.la, prv2, htons(554), any_addr, 0, masq, htons(554), IPPROTO_TCP) != nullptr);
+    for (int i = 0; i < 4000; ++i) {
+        const std::size_t which = next() % seeds.size();
+        std::string s = seeds[which];
+        for (int k = 1 + static_cast<int>(next() % 4); k > 0 && !s.empty(); --k) {
+            const std::size_t at = next() % s.size();
+            switch (next() % 4) {
+            case 0: s[at] = static_cast<char>(next()); break;
+            case 1: s[at] = kSpecial[next() % (sizeof kSpecial - 1)]; break;
+            case 2: s.resize(at); break;
+            case 3: s.insert(at, s.substr(at, next() % 60)); break;
+            }
+        }
+        const std::size_t room = 40 + s.size() + next() % 8;
+        Packet p = which == 2 ? tcp_packet(prv2, 554, ext, 51000, kAck | kPsh, 500, 11, s, room)
+                              : tcp_packet(prv1, kClientPort, ext, 7070, kAck | kPsh, kIsn + 1, kServerIsn + 1, s, room);
+        CHECK(LibAliasOut(nat.la, p.data(), static_cast<int>(room)) == PKT_ALIAS_OK);
+        CHECK(checksums_ok(p));
+        CHECK(p.len() <= room);
+    }
+}

@@ -112,3 +112,28 @@ TEST_CASE("tftp malformed requests open nothing", "[tftp][malformed]") {
     CHECK(same.dst().s_addr == prv1.s_addr);
     CHECK(same.dport() == kClientPort);
 }
+
+TEST_CASE("tftp random requests never break the packet", "[tftp][malformed]") {
+    uint64_t state = 0xda942042e4dd58b5ull;
+    auto next = [&state] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    TftpNat nat(false);
+    const std::string seed = request(1, "pxelinux.cfg/default", "octet") + "blksize" + '\0' + "1468" + '\0';
+    for (int i = 0; i < 3000; ++i) {
+        std::string s = seed;
+        for (int k = 1 + static_cast<int>(next() % 3); k > 0 && !s.empty(); --k) {
+            const std::size_t at = next() % s.size();
+            if (next() % 2) s[at] = static_cast<char>(next() % 4 == 0 ? 0 : next());
+            else s.resize(at);
+        }
+        const std::size_t room = 28 + s.size() + next() % 4;
+        Packet p = udp_packet(prv1, static_cast<uint16_t>(2000 + i % 500), ext, 69, s, room);
+        CHECK(LibAliasOut(nat.la, p.data(), static_cast<int>(room)) == PKT_ALIAS_OK);
+        CHECK(checksums_ok(p));
+        CHECK(p.payload() == s);
+    }
+}

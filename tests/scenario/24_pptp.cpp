@@ -55,9 +55,11 @@ std::string message(uint16_t type, uint16_t first_id, uint16_t second_id = 0, ui
     return m;
 }
 
+// The buffer holds exactly the datagram, so a read past it is a read past
+// the packet (and visible to AddressSanitizer).
 Packet control(in_addr src, uint16_t sport, in_addr dst, uint16_t dport, const std::string& payload,
                uint32_t seq = 1000) {
-    return tcp_packet(src, sport, dst, dport, kAck | kPsh, seq, 5000, payload);
+    return tcp_packet(src, sport, dst, dport, kAck | kPsh, seq, 5000, payload, kPayload + payload.size());
 }
 
 // Enhanced GRE with sequence and acknowledgement numbers and a PPP payload.
@@ -393,4 +395,24 @@ TEST_CASE("malformed PPTP control messages and GRE headers are survived", "[pptp
     gre_out_ok(nat.la, prv1, 0x4000);
     Packet sli = a.in(nat.la, message(SLI, alias_id));
     CHECK(sli.be16(kPayload + 12) == 1);
+}
+
+TEST_CASE("a PPTP call being cleared expires even without its Call-Disconnect-Notify", "[pptp]") {
+    Nat nat;
+    FakeClock clock;
+    clock.attach(nat.la);
+    Client a{prv1, 1600};
+    a.connect(nat.la);
+    const uint16_t alias_id = place_call(nat.la, a, 5, 0x0777);
+    // An idle established call outlives minutes (libalias's PPTP lifetime).
+    clock.now += 600;
+    gre_in_ok(nat.la, alias_id, prv1, 5);
+    a.out(nat.la, message(CCRQ, 5));
+    clock.now += 10;
+    gre_in_ok(nat.la, alias_id, prv1, 5);  // still draining
+    clock.now += 31;
+    Packet late = gre(ext, masq, alias_id);
+    CHECK(LibAliasIn(nat.la, late.data(), late.capacity()) == PKT_ALIAS_OK);
+    CHECK(same(late.dst(), masq));
+    CHECK(gre_call_id(late) == alias_id);
 }

@@ -179,13 +179,14 @@ TEST_CASE("proxy: encode_tcp_stream prepends [DEST] once, on the first data segm
 
 TEST_CASE("proxy: encode_tcp_stream pads an even-length line with a space", "[proxy]") {
     Nat nat;
-    REQUIRE(LibAliasProxyRule(nat.la, "type encode_tcp_stream port 8080 server 10.0.0.9") == 0);
-    Packet syn = tcp_packet(prv1, 40000, ext2, 8080, kSyn, 1000);
+    REQUIRE(LibAliasProxyRule(nat.la, "type encode_tcp_stream port 443 server 10.0.0.9") == 0);
+    Packet syn = tcp_packet(prv1, 40000, ext2, 443, kSyn, 1000);
     REQUIRE(nat.out(syn) == PKT_ALIAS_OK);
-    Packet data = tcp_packet(prv1, 40000, ext2, 8080, kAck, 1001, 1, "x");
+    Packet data = tcp_packet(prv1, 40000, ext2, 443, kAck, 1001, 1, "x");
     REQUIRE(nat.out(data) == PKT_ALIAS_OK);
-    // "[DEST 12.20.30.41 8080]" is 23 bytes + "\n" = 24.
-    CHECK(data.payload() == "[DEST 12.20.30.41 8080]\nx");
+    // "[DEST 12.20.30.41 443]" is 22 bytes: " \n" makes 24.
+    CHECK(data.payload() == "[DEST 12.20.30.41 443] \nx");
+    CHECK(data.len() == 20 + 20 + 24 + 1);
     CHECK(checksums_ok(data));
 }
 
@@ -339,4 +340,32 @@ TEST_CASE("proxy: PROXY_ONLY touches only proxied flows", "[proxy]") {
     const std::vector<uint8_t> probe_before = probe.buf;
     nat.in(probe);
     CHECK(probe.buf == probe_before);
+}
+
+TEST_CASE("proxy rule: token soup never crashes and never half-applies", "[proxy]") {
+    const char* words[] = {"type", "encode_ip_hdr", "encode_tcp_stream", "no_encode", "port", "80", "65535",
+                           "65536", "server", "10.0.0.9", "10.0.0.9:3128", "10.0.0.9:", ":", "rule", "-1", "7",
+                           "delete", "proto", "tcp", "udp", "icmp", "src", "dst", "10.0.0.0/8", "1.2.3.4/33", "/",
+                           "", " ", "\t", "http", "x"};
+    const std::size_t n = sizeof words / sizeof words[0];
+    uint32_t state = 12345;  // fixed seed: the same soup on every run
+    auto next = [&] { return state = state * 1103515245u + 12345u; };
+    Nat nat;
+    int accepted = 0;
+    for (int round = 0; round < 3000; ++round) {
+        std::string cmd;
+        const int len = static_cast<int>(next() % 9);
+        for (int i = 0; i < len; ++i) {
+            cmd += words[(next() >> 8) % n];
+            cmd += (next() & 1) ? " " : "\t";
+        }
+        const int r = LibAliasProxyRule(nat.la, cmd.c_str());
+        REQUIRE((r == 0 || r == -1));
+        accepted += r == 0;
+    }
+    CHECK(accepted > 0);
+    // Whatever was added, the instance still translates.
+    Packet p = udp_packet(prv1, 1234, ext, 53, "q");
+    CHECK(nat.out(p) == PKT_ALIAS_OK);
+    CHECK(checksums_ok(p));
 }

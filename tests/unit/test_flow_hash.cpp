@@ -81,7 +81,7 @@ TEST_CASE("keys colliding under libalias's additive hash spread under the keyed 
     const uint32_t first = old_additive_out(keys.front());
     REQUIRE(std::all_of(keys.begin(), keys.end(), [&](const FlowKey& k) { return old_additive_out(k) == first; }));
 
-    for (uint64_t seed : {1ull, 2ull, 0xdeadbeefull, std::random_device{}()}) {
+    for (uint64_t seed : {uint64_t{1}, uint64_t{2}, uint64_t{0xdeadbeef}, uint64_t{std::random_device{}()}}) {
         INFO("secret seed " << seed);
         const Spread s = spread(keys, kBuckets, KeyedFlowHash(secret_from(seed)));
         // n balls in n bins: ~63% of bins used, longest chain ~7; a
@@ -104,7 +104,7 @@ TEST_CASE("keys colliding under the unkeyed hash spread once the secret is unkno
     }
     REQUIRE(spread(keys, kBuckets, unkeyed).used_buckets == 1);
 
-    for (uint64_t seed : {3ull, 4ull, std::random_device{}()}) {
+    for (uint64_t seed : {uint64_t{3}, uint64_t{4}, uint64_t{std::random_device{}()}}) {
         INFO("secret seed " << seed);
         const Spread s = spread(keys, kBuckets, KeyedFlowHash(secret_from(seed)));
         CHECK(s.used_buckets > kBuckets * 3 / 4);  // 2 balls per bin on average: ~86% used

@@ -427,9 +427,15 @@ void print_summary(const Replay& r, libalias* la, const Config& cfg, const std::
     alias_stats st{};
     LibAliasGetStats(la, &st);
     std::string created;
-    for (const auto& [proto, n] : c.links_created) created += (created.empty() ? "" : ", ") + proto + " " + std::to_string(n);
-    std::printf("  links created        %llu (%s); expired %llu; refused at the limit %llu\n", st.created,
-                created.empty() ? "none" : created.c_str(), st.expired, st.refused);
+    unsigned long long by_packets = 0;
+    for (const auto& [proto, n] : c.links_created) {
+        created += (created.empty() ? "" : ", ") + proto + " " + std::to_string(n);
+        by_packets += n;
+    }
+    std::printf("  links created        %llu by packets (%s), %llu by the configuration; expired %llu; "
+                "refused at the limit %llu\n",
+                by_packets, created.empty() ? "none" : created.c_str(), st.created - by_packets, st.expired,
+                st.refused);
     std::printf("  links alive at end   %u: tcp %u, udp %u, icmp %u, proto %u, sctp %u, pptp %u, fragment %u+%u\n",
                 st.total, st.tcp, st.udp, st.icmp, st.proto, st.sctp, st.pptp, st.frag_id, st.frag_ptr);
     if (!output_note.empty()) std::printf("  translated capture   %s\n", output_note.c_str());

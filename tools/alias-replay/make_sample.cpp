@@ -23,13 +23,15 @@
 //   (no link: IGNORED); a late DNS reply after the UDP link's 60 s lifetime
 //   (IGNORED: expiry follows the capture's clock).
 //
-// Usage: make_sample [--linktype en10mb|raw|sll|sll2|null] OUTPUT.pcap
+// Usage: make_sample [--linktype en10mb|raw|sll|sll2|null] [--fragments] OUTPUT.pcap
+// (--fragments appends a DNS answer fragmented tail first; not in the sample.)
 // The same flows in other link types let the tests exercise each decoder;
 // for SLL/SLL2 the packet type marks direction (outgoing = outbound).
 #include <pcap/pcap.h>
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -222,6 +224,49 @@ Bytes esp(uint32_t spi, uint32_t seq) {
     return e;
 }
 
+// Splits a datagram into IPv4 fragments of at most `max_l4` payload bytes
+// each (a multiple of 8), as a router with a small MTU would.
+std::vector<Bytes> fragment(const Bytes& dgram, std::size_t max_l4) {
+    std::vector<Bytes> out;
+    const std::size_t l4_len = dgram.size() - 20;
+    for (std::size_t off = 0; off < l4_len; off += max_l4) {
+        const std::size_t n = std::min(max_l4, l4_len - off);
+        Bytes f(dgram.begin(), dgram.begin() + 20);
+        f.insert(f.end(), dgram.begin() + 20 + static_cast<std::ptrdiff_t>(off),
+                 dgram.begin() + 20 + static_cast<std::ptrdiff_t>(off + n));
+        put16(f, 2, static_cast<uint16_t>(f.size()));
+        put16(f, 6, static_cast<uint16_t>((off + n < l4_len ? 0x2000 : 0) | (off / 8)));  // MF, offset
+        put16(f, 10, 0);
+        put16(f, 10, inet_checksum(f.data(), 20));
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
+// With --fragments: a DNS answer too large for one packet comes back in two
+// fragments, the tail first.  The NAT must hold the tail until the first
+// fragment tells where the datagram goes (PKT_ALIAS_UNRESOLVED_FRAGMENT).
+void add_fragmented_reply(std::vector<Frame>& f) {
+    const uint32_t pc = ip("10.0.0.10"), resolver = ip("198.51.100.53");
+    f.push_back({5.000, true, udp(pc, 41300, resolver, 53, dns_query(0x3b3b, "big.example.com"))});
+    Bytes answer = dns_answer(0x3b3b, "big.example.com", ip("198.51.100.80"));
+    const std::size_t one_rr = 16;
+    const Bytes rr(answer.end() - static_cast<std::ptrdiff_t>(one_rr), answer.end());
+    for (uint32_t i = 1; i < 100; ++i) {
+        Bytes more = rr;
+        more[15] = static_cast<uint8_t>(i);
+        answer.insert(answer.end(), more.begin(), more.end());
+    }
+    put16(answer, 6, 100);
+    Bytes reply = udp(resolver, 53, kAlias, 41300, answer);
+    reply[6] = 0;  // fragmentable
+    put16(reply, 10, 0);
+    put16(reply, 10, inet_checksum(reply.data(), 20));
+    const std::vector<Bytes> parts = fragment(reply, 1480);
+    f.push_back({5.030, false, parts.at(1)});
+    f.push_back({5.031, false, parts.at(0)});
+}
+
 std::vector<Frame> build_flows() {
     std::vector<Frame> f;
     const uint32_t pc = ip("10.0.0.10"), laptop = ip("10.0.0.11"), vpn_client = ip("10.0.0.12");
@@ -379,7 +424,7 @@ Bytes link_header(int dlt, bool outbound) {
 }
 
 int usage() {
-    std::fprintf(stderr, "usage: make_sample [--linktype en10mb|raw|sll|sll2|null] OUTPUT.pcap\n");
+    std::fprintf(stderr, "usage: make_sample [--linktype en10mb|raw|sll|sll2|null] [--fragments] OUTPUT.pcap\n");
     return 1;
 }
 
@@ -387,6 +432,7 @@ int usage() {
 
 int main(int argc, char** argv) {
     int dlt = kDltEthernet;
+    bool fragments = false;
     const char* output = nullptr;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
@@ -398,6 +444,8 @@ int main(int argc, char** argv) {
             else if (name == "sll2") dlt = DLT_LINUX_SLL2;
             else if (name == "null") dlt = DLT_NULL;
             else return usage();
+        } else if (arg == "--fragments") {
+            fragments = true;
         } else if (!output && !arg.starts_with("-")) {
             output = argv[i];
         } else {
@@ -412,7 +460,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "make_sample: cannot write %s: %s\n", output, dead ? pcap_geterr(dead) : "pcap_open_dead");
         return 3;
     }
-    for (const Frame& fr : build_flows()) {
+    std::vector<Frame> flows = build_flows();
+    if (fragments) add_fragmented_reply(flows);
+    for (const Frame& fr : flows) {
         Bytes frame = link_header(dlt, fr.outbound);
         frame.insert(frame.end(), fr.ip.begin(), fr.ip.end());
         pcap_pkthdr hdr{};
