@@ -8,6 +8,9 @@
 #include "traffic.hpp"
 
 #include <malloc.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <atomic>
@@ -43,6 +46,15 @@ uint64_t heap_calls() noexcept { return g_heap_calls.load(std::memory_order_rela
 std::size_t heap_in_use() noexcept {
     const struct mallinfo2 mi = mallinfo2();
     return mi.uordblks + mi.hblkhd;
+}
+
+std::size_t rss_bytes() noexcept {
+    long pages = 0, resident = 0;
+    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+        std::fclose(f);
+    }
+    return static_cast<std::size_t>(resident) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
 std::vector<uint32_t> shuffled(std::size_t n, uint64_t seed) {

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 namespace bench {
 
@@ -31,34 +32,29 @@ uint64_t nanos(clockid_t which = CLOCK_MONOTONIC) {
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-std::size_t rss_bytes() {
-    long pages = 0, resident = 0;
-    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-        if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-        std::fclose(f);
-    }
-    return static_cast<std::size_t>(resident) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-}
 
 struct Worst {
-    uint64_t max_ns = 0, total_ns = 0, packets = 0, over_100us = 0, over_1ms = 0;
-    uint64_t at = 0;
+    static constexpr int kKept = 5;
+    uint64_t total_ns = 0, packets = 0, over_100us = 0, over_1ms = 0;
+    std::pair<uint64_t, uint64_t> top[kKept] = {};  // (ns, packet number), slowest first
     void add(uint64_t ns, uint64_t where) {
-        if (ns > max_ns) {
-            max_ns = ns;
-            at = where;
-        }
         total_ns += ns;
         ++packets;
         over_100us += ns > 100000;
         over_1ms += ns > 1000000;
+        if (ns <= top[kKept - 1].first) return;
+        int i = kKept - 1;
+        for (; i > 0 && top[i - 1].first < ns; --i) top[i] = top[i - 1];
+        top[i] = {ns, where};
     }
     void print(const char* what) const {
-        std::printf("%-34s packets %9llu  mean %6.0f ns  worst %8.1f us (at #%llu)  >100us %llu  >1ms %llu\n", what,
+        std::printf("%-34s packets %9llu  mean %6.0f ns  >100us %llu  >1ms %llu\n", what,
                     static_cast<unsigned long long>(packets),
                     packets ? static_cast<double>(total_ns) / static_cast<double>(packets) : 0.0,
-                    static_cast<double>(max_ns) / 1000.0, static_cast<unsigned long long>(at),
                     static_cast<unsigned long long>(over_100us), static_cast<unsigned long long>(over_1ms));
+        std::printf("%-34s slowest:", "");
+        for (const auto& [ns, at] : top) std::printf("  %.1f us (#%llu)", static_cast<double>(ns) / 1000.0, static_cast<unsigned long long>(at));
+        std::printf("\n");
     }
 };
 

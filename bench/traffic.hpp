@@ -130,8 +130,9 @@ struct InstanceDeleter {
 };
 using InstancePtr = std::unique_ptr<libalias, InstanceDeleter>;
 
-// Bytes currently allocated from the heap (mallinfo2).
+// Bytes currently allocated from the heap (mallinfo2), and resident.
 std::size_t heap_in_use() noexcept;
+std::size_t rss_bytes() noexcept;
 
 // An instance holding flows [0, n) with their alias ports.
 struct Table {
@@ -139,13 +140,14 @@ struct Table {
     std::vector<uint16_t> alias_port;  // host order, by flow number
     uint8_t proto;
     uint64_t failed = 0;
-    double heap_bytes_per_link = 0;  // heap growth of the instance while it was filled
+    double rss_bytes_per_link = 0;  // resident-set growth while it was filled, this array excluded
 
     Table(uint8_t p, std::size_t n, ManualClock* clock = nullptr) : la(make_instance(clock)), proto(p) {
-        alias_port.reserve(n);
-        const std::size_t before = heap_in_use();
+        alias_port.resize(n);  // touched now, so its pages are not counted below
+        alias_port.clear();
+        const std::size_t before = rss_bytes();
         grow(n);
-        if (n) heap_bytes_per_link = static_cast<double>(heap_in_use() - before) / static_cast<double>(n);
+        if (n) rss_bytes_per_link = (static_cast<double>(rss_bytes()) - static_cast<double>(before)) / static_cast<double>(n);
     }
     // Opens flows [size, n).
     void grow(std::size_t n) {

@@ -134,7 +134,14 @@ int icmp_error_out(Instance& la, Datagram& d) noexcept {
         l = find_icmp_out(la, e.dst(), e.src(), load16(e.l4 + icmp::kId), false);
     else
         l = find_link_out(la, e.proto, e.dst(), 0, e.src(), 0, false);
-    if (!l) return PKT_ALIAS_IGNORED;
+    if (!l) {
+        // The NAT host reporting on unsolicited traffic it received itself
+        // (a closed port, a traceroute probe): libalias has a link for that
+        // traffic whose translation is the identity; nalias keeps no such
+        // link (docs/differences.md), so it passes the error unchanged.
+        const bool from_host = la.alias_addr != 0 && d.src() == la.alias_addr && e.dst() == la.alias_addr;
+        return from_host ? PKT_ALIAS_OK : PKT_ALIAS_IGNORED;
+    }
     const uint32_t alias = effective_alias(la, *l);
     uint8_t* eipsum = e.ip + wire::ip::kChecksum;
     patch_quoted32(e.ip + wire::ip::kDst, alias, eipsum, pseudo_header_cksum(e), e.proto == IPPROTO_UDP, icsum);

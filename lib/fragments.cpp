@@ -7,12 +7,13 @@ namespace nalias {
 
 bool FragmentStore::save(void* buffer, uint32_t src, uint16_t id, uint32_t now) noexcept {
     try {
-        if (saved_.size() >= kMaxSaved) {
-            std::free(saved_.front().buffer);
-            saved_.pop_front();
+        if (!saved_) saved_.emplace();
+        if (saved_->size() >= kMaxSaved) {
+            std::free(saved_->front().buffer);
+            saved_->pop_front();
             ++dropped;
         }
-        saved_.push_back({buffer, src, id, now});
+        saved_->push_back({buffer, src, id, now});
         return true;
     } catch (...) {
         return false;
@@ -20,10 +21,11 @@ bool FragmentStore::save(void* buffer, uint32_t src, uint16_t id, uint32_t now) 
 }
 
 void* FragmentStore::take(uint32_t src, uint16_t id) noexcept {
-    for (auto it = saved_.begin(); it != saved_.end(); ++it) {
+    if (!saved_) return nullptr;
+    for (auto it = saved_->begin(); it != saved_->end(); ++it) {
         if (it->src == src && it->id == id) {
             void* b = it->buffer;
-            saved_.erase(it);
+            saved_->erase(it);
             return b;
         }
     }
@@ -31,16 +33,17 @@ void* FragmentStore::take(uint32_t src, uint16_t id) noexcept {
 }
 
 void FragmentStore::expire(uint32_t now, uint32_t lifetime) noexcept {
-    while (!saved_.empty() && now - saved_.front().saved_at >= lifetime) {
-        std::free(saved_.front().buffer);
-        saved_.pop_front();
+    while (saved_ && !saved_->empty() && now - saved_->front().saved_at >= lifetime) {
+        std::free(saved_->front().buffer);
+        saved_->pop_front();
         ++dropped;
     }
 }
 
 void FragmentStore::clear() noexcept {
-    for (auto& s : saved_) std::free(s.buffer);
-    saved_.clear();
+    if (!saved_) return;
+    for (auto& s : *saved_) std::free(s.buffer);
+    saved_->clear();
 }
 
 }  // namespace nalias

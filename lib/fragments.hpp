@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 
 namespace nalias {
 
@@ -22,7 +23,7 @@ class FragmentStore {
 public:
     static constexpr std::size_t kMaxSaved = 4096;  // saved fragments per instance
 
-    FragmentStore() = default;
+    FragmentStore() noexcept = default;
     FragmentStore(const FragmentStore&) = delete;
     FragmentStore& operator=(const FragmentStore&) = delete;
     ~FragmentStore() { clear(); }
@@ -33,7 +34,7 @@ public:
     void* take(uint32_t src, uint16_t id) noexcept;
     void expire(uint32_t now, uint32_t lifetime) noexcept;
     void clear() noexcept;
-    std::size_t size() const noexcept { return saved_.size(); }
+    std::size_t size() const noexcept { return saved_ ? saved_->size() : 0; }
     unsigned long long dropped = 0;
 
 private:
@@ -43,7 +44,10 @@ private:
         uint16_t id;
         uint32_t saved_at;
     };
-    std::deque<Saved> saved_;
+    // Made on the first save: libstdc++'s deque allocates even when empty,
+    // and an instance (LibAliasInit, also resetting one in place) must be
+    // constructible without memory.
+    std::optional<std::deque<Saved>> saved_;
 };
 
 }  // namespace nalias

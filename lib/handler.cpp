@@ -47,6 +47,9 @@ void publish(std::unique_ptr<Chain> next) {
     std::stable_sort(next->handlers.begin(), next->handlers.end(),
                      [](const proto_handler* a, const proto_handler* b) { return a->pri < b->pri; });
     next->only_builtins = std::all_of(next->handlers.begin(), next->handlers.end(), is_builtin);
+    // Room in `retired` first: once published the snapshot must outlive its
+    // readers, so taking ownership of it afterwards may not fail.
+    retired().reserve(retired().size() + 1);
     current.store(next.get(), std::memory_order_release);
     retired().push_back(std::move(next));
 }

@@ -24,7 +24,43 @@ nalias::LinkExtra* alias_link::ensure_extra() noexcept {
 namespace nalias {
 
 LinkPool::~LinkPool() {
-    for (Slot* c : chunks_) std::free(c);
+    for (const Chunk& c : chunks_) {
+        if (c.mapped)
+            ::munmap(c.base, c.bytes);
+        else
+            std::free(c.base);
+    }
+}
+
+bool LinkPool::add_chunk() noexcept {
+    try {
+        chunks_.reserve(chunks_.size() + 1);
+    } catch (...) {
+        return false;
+    }
+    Chunk c{nullptr, 0, false};
+    if (chunks_.size() >= kSmallChunks) {
+        // Over-map by one huge page and trim, so the block is 2 MiB aligned.
+        const std::size_t span = 2 * kHugeChunkBytes;
+        void* p = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+            const auto start = reinterpret_cast<uintptr_t>(p);
+            const uintptr_t aligned = (start + kHugeChunkBytes - 1) & ~(uintptr_t{kHugeChunkBytes} - 1);
+            if (aligned > start) ::munmap(p, aligned - start);
+            const uintptr_t end = start + span, aligned_end = aligned + kHugeChunkBytes;
+            if (end > aligned_end) ::munmap(reinterpret_cast<void*>(aligned_end), end - aligned_end);
+            c = {reinterpret_cast<void*>(aligned), kHugeChunkBytes, true};
+        }
+    }
+    if (!c.base) {
+        c = {std::malloc(kSmallChunkLinks * sizeof(Slot)), kSmallChunkLinks * sizeof(Slot), false};
+        if (!c.base) return false;
+    }
+    chunks_.push_back(c);
+    bytes_ += c.bytes;
+    carve_ = static_cast<Slot*>(c.base);
+    carve_end_ = carve_ + c.bytes / sizeof(Slot);
+    return true;
 }
 
 void* LinkPool::allocate() noexcept {
@@ -33,18 +69,7 @@ void* LinkPool::allocate() noexcept {
         free_ = s->next;
         return s->storage;
     }
-    if (carve_ == carve_end_) {
-        try {
-            chunks_.reserve(chunks_.size() + 1);
-        } catch (...) {
-            return nullptr;
-        }
-        auto* chunk = static_cast<Slot*>(std::malloc(kChunkLinks * sizeof(Slot)));
-        if (!chunk) return nullptr;
-        chunks_.push_back(chunk);
-        carve_ = chunk;
-        carve_end_ = chunk + kChunkLinks;
-    }
+    if (carve_ == carve_end_ && !add_chunk()) return nullptr;
     return (carve_++)->storage;
 }
 
@@ -287,8 +312,7 @@ void LinkTable::make_permanent(Link& l) noexcept {
     ++permanent_count_;
 }
 
-unsigned LinkTable::sweep(uint32_t now, unsigned budget) noexcept {
-    if (now == last_sweep_ && !sweep_pending_) return 0;
+unsigned LinkTable::sweep_queues(uint32_t now, unsigned budget) noexcept {
     last_sweep_ = now;
     unsigned removed = 0;
     bool exhausted = false;

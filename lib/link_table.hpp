@@ -94,8 +94,15 @@ using ExpiryQueue = bi::list<Link, ExpiryHook, bi::constant_time_size<false>>;
 // Fixed-size slot allocator: links are carved from chunks and recycled
 // through a free list, so creating a link costs no malloc in steady state.
 // A new chunk is carved in address order as links need slots, so its pages
-// are first touched one at a time (a page fault every ~57 links) rather
-// than all at once by the packet that allocated it.
+// are first touched one at a time rather than all at once by the packet
+// that allocated it.  The first kSmallChunks chunks are small heap blocks
+// (a natd with a few hundred links stays small); later ones are 2 MiB
+// blocks aligned to huge-page boundaries.  nalias does not ask for
+// transparent huge pages (madvise): they make lookups in a large table
+// about a third faster, but the packet that first touches a huge page pays
+// for clearing all 2 MiB of it, measured at up to 10 ms on a VM, against
+// the 1 ms pause bound (docs/performance.md).  With THP enabled=always the
+// kernel uses huge pages for these blocks anyway: the administrator's call.
 class LinkPool {
 public:
     LinkPool() = default;
@@ -104,15 +111,25 @@ public:
     ~LinkPool();
     void* allocate() noexcept;  // nullptr when memory is exhausted
     void release(void* slot) noexcept;
-    std::size_t bytes_reserved() const noexcept { return chunks_.size() * kChunkLinks * sizeof(Slot); }
+    std::size_t bytes_reserved() const noexcept { return bytes_; }
 
 private:
     union Slot {
         Slot* next;
         alignas(Link) unsigned char storage[sizeof(Link)];
     };
-    static constexpr std::size_t kChunkLinks = 4096;
-    std::vector<Slot*> chunks_;
+    struct Chunk {
+        void* base;
+        std::size_t bytes;
+        bool mapped;  // mmap'd (huge-page block) rather than malloc'd
+    };
+    static constexpr std::size_t kSmallChunkLinks = 4096;
+    static constexpr std::size_t kSmallChunks = 8;
+    static constexpr std::size_t kHugeChunkBytes = std::size_t{2} << 20;  // one x86-64 huge page
+    bool add_chunk() noexcept;
+
+    std::vector<Chunk> chunks_;
+    std::size_t bytes_ = 0;
     Slot* free_ = nullptr;
     Slot* carve_ = nullptr;      // next never-used slot of the newest chunk
     Slot* carve_end_ = nullptr;
@@ -170,8 +187,12 @@ public:
     void set_timeout(Link& l, uint32_t timeout, uint32_t now) noexcept;
     void make_permanent(Link& l) noexcept;
 
-    // Housekeeping: expires due links within the budget; returns links expired.
-    unsigned sweep(uint32_t now, unsigned budget) noexcept;
+    // Housekeeping: expires due links within the budget; returns links
+    // expired.  Inline for the common case of every packet but one a second.
+    unsigned sweep(uint32_t now, unsigned budget) noexcept {
+        if (now == last_sweep_ && !sweep_pending_) return 0;
+        return sweep_queues(now, budget);
+    }
     bool sweep_pending() const noexcept { return sweep_pending_; }
 
     // Removes every link (or every non-permanent one).
@@ -210,6 +231,7 @@ private:
     template <class Index> static bool split_one(Index& index, BucketArray& buckets) noexcept;
     template <class Index> static void construct_unsplit(Index& index, BucketArray& buckets) noexcept;
     bool reclaim_for_limit(uint32_t now) noexcept;
+    unsigned sweep_queues(uint32_t now, unsigned budget) noexcept;
 
     KeyedFlowHash hasher_;
     BucketArray out_buckets_;  // declared before the indexes: they are destroyed first

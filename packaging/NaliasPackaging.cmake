@@ -15,12 +15,12 @@
 
 install(FILES ${PROJECT_SOURCE_DIR}/docs/man/libalias.3
   DESTINATION ${CMAKE_INSTALL_MANDIR}/man3 COMPONENT dev)
-if(NALIAS_BUILD_TOOLS)
+if(TARGET alias-replay)
   install(FILES ${PROJECT_SOURCE_DIR}/docs/man/alias-replay.1
     DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT tools)
 endif()
 set(NALIAS_DOCS ${PROJECT_SOURCE_DIR}/docs/migrating.md ${PROJECT_SOURCE_DIR}/LICENSE)
-foreach(doc architecture.md ipsec.md)  # written alongside; installed when present
+foreach(doc architecture.md differences.md handlers.md ipsec.md natd-on-linux.md)  # installed when present
   if(EXISTS ${PROJECT_SOURCE_DIR}/docs/${doc})
     list(APPEND NALIAS_DOCS ${PROJECT_SOURCE_DIR}/docs/${doc})
   endif()
@@ -51,5 +51,7 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/lib)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 set(CPACK_DEBIAN_PACKAGE_PROVIDES "libalias7")
+# Refresh the loader cache on install and removal, as Debian's shared library packages do.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_CURRENT_LIST_DIR}/triggers)
 
 include(CPack)

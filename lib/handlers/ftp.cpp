@@ -93,8 +93,12 @@ bool parse_reply(std::string_view line, FtpMessage& m) noexcept {
     const bool pasv = c.take_ci("227 ");
     if (!pasv && !c.take_ci("229 ")) return false;
     if (pasv) {
-        while (!c.done() && !(c.peek() >= '0' && c.peek() <= '9')) ++c.pos;
-        const bool paren = c.pos > line.data() && c.pos[-1] == '(';
+        // With parentheses the tuple follows the first '(' (the text before
+        // may hold digits); without, it is the first number.
+        const std::size_t open = line.find('(', 4);
+        const bool paren = open != std::string_view::npos;
+        if (paren) c.pos = line.data() + open + 1;
+        else while (!c.done() && !(c.peek() >= '0' && c.peek() <= '9')) ++c.pos;
         const char* arg = c.pos;
         if (!payload::parse_host_port(c, m.endpoint)) return false;
         m.kind = FtpKind::kPassive227;
@@ -226,10 +230,13 @@ int handle_in(struct libalias* la, struct ip* pip, struct alias_data* ad) {
     FtpMessage m{};
     if (!mid_line(control, kInMidLine) && ntohs(*ad->dport) == kFtpControlPort && first_line(s, line) &&
         parse_command(line, m) && m.endpoint.addr != 0 && m.endpoint.port != 0) {
+        // The inside server this control connection reached (ad->oaddr: an
+        // LSNAT redirect may have picked one of several).
+        const uint32_t server = ad->oaddr->s_addr;
         const uint16_t server_port = htons(kFtpActiveDataPort);
-        if (!search_out(*la, IPPROTO_TCP, control.src_addr, server_port, m.endpoint.addr, m.endpoint.port))
-            add_link(*la, control.src_addr, m.endpoint.addr, ad->aaddr->s_addr, server_port, m.endpoint.port,
-                     kGetAliasPort, IPPROTO_TCP);
+        if (!search_out(*la, IPPROTO_TCP, server, server_port, m.endpoint.addr, m.endpoint.port))
+            add_link(*la, server, m.endpoint.addr, ad->aaddr->s_addr, server_port, m.endpoint.port, kGetAliasPort,
+                     IPPROTO_TCP);
     }
     track_line_end(control, s, kInMidLine);
     return 0;

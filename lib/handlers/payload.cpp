@@ -84,6 +84,11 @@ bool splice(Segment& s, Link* control, const Edit* edits, std::size_t count) noe
         if (length > peak) peak = length;
     }
     if (peak > s.capacity || peak > kMaxDatagram) return false;
+    // A TCP resize is only safe if its sequence delta can be recorded: the
+    // record lives in the link's cold part, which may have to be allocated.
+    // Without it the peer's view of the stream would drift, so out of
+    // memory the segment is left as it came.
+    if (s.proto == IPPROTO_TCP && control && length != s.total && !control->ensure_extra()) return false;
 
     uint8_t* const data = s.data();
     std::size_t used = old_size;  // current payload length

@@ -34,6 +34,9 @@ deb)
     done
     grep -q "libalias.so -> libalias.so.7" "$tmp/contents" || fail "libalias.so is not a link to libalias.so.7"
     dpkg-deb -f "$deb" Depends | grep -q libpcap || fail "Depends does not name libpcap (shlibdeps)"
+    dpkg-deb -e "$deb" "$tmp/control"
+    grep -q '^libalias 7 ' "$tmp/control/shlibs" || fail "no shlibs entry for libalias 7"
+    grep -q 'ldconfig' "$tmp/control/triggers" || fail "no ldconfig trigger"
     dpkg -x "$deb" "$root"
     ;;
 install)

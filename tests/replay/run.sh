@@ -8,7 +8,8 @@
 #   run.sh report                              the admin-facing text of the default run
 #   run.sh linktype LT CHECK... -- NATOPTS...  the sample in link type LT
 #   run.sh pcapng CHECK... -- NATOPTS...
-#   run.sh deny-incoming
+#   run.sh natd-conf CHECK...                  the configuration from a natd.conf
+#   run.sh fragments | deny-incoming
 #   run.sh expect-exit CODE ARGS...            alias-replay ARGS must fail with CODE
 #   run.sh garbage | unknown-linktype | truncated
 set -eu
@@ -70,6 +71,8 @@ report)
     grep -qE '^ +ERROR +0 +0$' "$tmp/report.txt" || fail "summary should count no ERROR"
     grep -qE '^ +tcp +192\.168\.1\.10:80 +203\.0\.113\.1:8080 .* redirect' "$tmp/report.txt" ||
         fail "the link table does not list the port redirect"
+    grep -qE '^ +esp +10\.0\.0\.12 +203\.0\.113\.1 +192\.0\.2\.50 .*out 0xc0de0001 in 0xbeef0001' "$tmp/report.txt" ||
+        fail "the ESP SA pair of 10.0.0.12 is not among the IPsec bindings"
     ;;
 linktype)
     lt=$1
@@ -91,6 +94,42 @@ pcapng)
     # shellcheck disable=SC2086
     "$REPLAY" -q "$tmp/in.pcapng" -o "$tmp/out.pcap" --inside 10.0.0.0/8 --inside 192.168.0.0/16 $nat_opts
     eval "$check --input '$tmp/in.pcapng' --output '$tmp/out.pcap'"
+    ;;
+natd-conf)
+    # The configuration from a natd.conf, daemon-only options included.
+    cat >"$tmp/natd.conf" <<'CONF'
+# /etc/natd.conf as a FreeBSD gateway has it
+interface em0
+alias_address 203.0.113.1
+same_ports yes
+use_sockets yes
+log_facility local3
+redirect_port tcp 192.168.1.10:80 8080   # the web server
+CONF
+    "$REPLAY" -q -r "$SAMPLE" --inside 10.0.0.0/8 --inside 192.168.0.0/16 -f "$tmp/natd.conf" -s no \
+        -o "$tmp/out.pcap" >"$tmp/stdout"
+    cat "$tmp/stdout"
+    grep -q 'note: -interface' "$tmp/stdout" || fail "the ignored natd option is not reported"
+    grep -q 'redirect_port tcp 192.168.1.10:80 8080' "$tmp/stdout" || fail "the redirect from the file is not listed"
+    grep -q 'mode .*use_sockets' "$tmp/stdout" && fail "-s no after -f did not win"
+    eval "$* --input '$SAMPLE' --output '$tmp/out.pcap'"
+    ;;
+fragments)
+    # A DNS answer in two fragments, the tail first: the tail is held, then
+    # written after its first fragment, both addressed to the inside host.
+    "$MAKE_SAMPLE" --fragments "$tmp/in.pcap"
+    "$REPLAY" -r "$tmp/in.pcap" -o "$tmp/out.pcap" -q --inside 10.0.0.0/8 -a 203.0.113.1 >"$tmp/stdout"
+    grep -q 'fragments held *1, released 1' "$tmp/stdout" || fail "summary does not show the held fragment"
+    [ "$("$TSHARK" -r "$tmp/in.pcap" | wc -l)" -eq "$("$TSHARK" -r "$tmp/out.pcap" | wc -l)" ] || fail "packets lost"
+    "$TSHARK" -r "$tmp/out.pcap" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -T fields \
+        -e ip.dst -e ip.frag_offset -e ip.checksum.status -e udp.checksum.status -e dns.count.answers \
+        -Y 'ip.flags.mf == 1 || ip.frag_offset > 0' >"$tmp/frags"
+    cat "$tmp/frags"
+    [ "$(wc -l <"$tmp/frags")" -eq 2 ] || fail "expected the two fragments"
+    awk -F'\t' 'NR == 1 && $2 != 0 { exit 1 } $1 != "10.0.0.10" || $3 != 1 { exit 1 }' "$tmp/frags" ||
+        fail "fragments not both delivered to 10.0.0.10 with valid headers, first fragment first"
+    awk -F'\t' 'NR == 2 && !($4 == 1 && $5 == 100) { exit 1 }' "$tmp/frags" ||
+        fail "the reassembled answer (100 records) is missing or its UDP checksum is not valid"
     ;;
 deny-incoming)
     "$REPLAY" -q -d -o "$tmp/out.pcap" >"$tmp/stdout"

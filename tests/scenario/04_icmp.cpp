@@ -271,3 +271,18 @@ TEST_CASE("quoted UDP without checksum stays without checksum", "[icmp][error]")
     CHECK(q.be16(q.hl() + 6) == 0);
     CHECK(same(q.src(), prv1));
 }
+
+TEST_CASE("the NAT host's own error about unsolicited traffic passes unchanged", "[icmp][error]") {
+    // A traceroute probe to the NAT address: no link is kept for it, and the
+    // host's port-unreachable answer leaves as it is (libalias's identity link).
+    Nat nat(masq);
+    Packet probe = udp_packet(ext, 40000, masq, 33434);
+    REQUIRE(nat.in(probe) == PKT_ALIAS_OK);
+    Packet err = icmp_error(masq, ext, kUnreach, 3, probe, 8);
+    const Packet before = err;
+    CHECK(nat.out(err) == PKT_ALIAS_OK);
+    CHECK(err.buf == before.buf);
+    // An inside host's error about a flow nobody knows is still ignored.
+    Packet stray = icmp_error(prv1, ext, kUnreach, 3, udp_packet(ext, 1, prv1, 2), 8);
+    CHECK(nat.out(stray) == PKT_ALIAS_IGNORED);
+}

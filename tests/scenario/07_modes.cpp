@@ -121,6 +121,8 @@ TEST_CASE("SAME_PORTS on and off", "[modes]") {
 TEST_CASE("USE_SOCKETS binds a placeholder socket for a partial link", "[modes][sockets]") {
     Nat nat(masq);  // USE_SOCKETS is a default
     REQUIRE((LibAliasSetMode(nat.la, 0, 0) & PKT_ALIAS_USE_SOCKETS) != 0);
+    // Random alias ports: no fixed port another program on this host might hold.
+    LibAliasSetMode(nat.la, 0, PKT_ALIAS_SAME_PORTS);
     alias_link* l = LibAliasRedirectPort(nat.la, prv1, htons(6000), any_addr, 0, masq, 0, IPPROTO_UDP);
     REQUIRE(l != nullptr);
     // The inside host's packet leaves from the alias port the redirect holds.

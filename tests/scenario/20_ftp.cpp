@@ -217,6 +217,16 @@ TEST_CASE("ftp server behind the NAT: PASV and EPSV replies via RedirectPort", "
         CHECK(a.tcp_ack() == next_seq + 20);
         CHECK(checksums_ok(a));
     }
+    SECTION("227 with digits in the text before the tuple") {
+        Packet r = tcp_packet(prv1, 21, ext, 50000, kAck | kPsh, 5001, 101,
+                              "227 Entering Passive Mode v2 (10,0,0,1,195,82)\r\n");
+        REQUIRE(nat.out(r) == PKT_ALIAS_OK);
+        HostPort hp;
+        REQUIRE(host_port_after(r.payload(), "(", hp));
+        CHECK(hp.addr == "85.214.10.12");
+        CHECK(r.payload().rfind("227 Entering Passive Mode v2 (85,214,10,12,", 0) == 0);
+        CHECK(checksums_ok(r));
+    }
     SECTION("227 without parentheses") {
         Packet r = tcp_packet(prv1, 21, ext, 50000, kAck | kPsh, 5001, 101, "227 Passive 10,0,0,1,195,81\r\n");
         REQUIRE(nat.out(r) == PKT_ALIAS_OK);

@@ -72,7 +72,7 @@ TEST_CASE("irc DCC SEND is rewritten and the peer's connection reaches the clien
     CHECK(synack.sport() == port);
 }
 
-TEST_CASE("irc several DCC offers in one segment, quoted file name, text kept", "[irc]") {
+TEST_CASE("irc several DCC offers in one segment with a quoted file name and text kept", "[irc]") {
     IrcNat nat(true);
     connect_client(nat);
     const std::string msg = "PRIVMSG bob :\001DCC CHAT chat " + kPrv1Decimal + " 5010\001\r\n" +
@@ -93,7 +93,7 @@ TEST_CASE("irc several DCC offers in one segment, quoted file name, text kept", 
     }
 }
 
-TEST_CASE("irc rewrite keeps seq and ack consistent, retransmission included", "[irc]") {
+TEST_CASE("irc rewrite keeps seq and ack consistent across a retransmission", "[irc]") {
     IrcNat nat(true);
     connect_client(nat);
     const std::string msg = privmsg("DCC CHAT chat " + kPrv1Decimal + " 5020");

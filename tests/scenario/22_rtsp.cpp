@@ -109,7 +109,7 @@ TEST_CASE("rtsp odd client port and several transports", "[rtsp]") {
     require_stream_reaches(nat, b, prv1, 9002);
 }
 
-TEST_CASE("rtsp rewrite keeps seq and ack consistent, retransmission included", "[rtsp]") {
+TEST_CASE("rtsp rewrite keeps seq and ack consistent across a retransmission", "[rtsp]") {
     RtspNat nat(false);
     const uint16_t alias_port = connect_client(nat, 554);
     const std::string req = setup("RTP/AVP;unicast;client_port=8000-8001");

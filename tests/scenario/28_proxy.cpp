@@ -286,7 +286,7 @@ TEST_CASE("proxy: encode_ip_hdr refuses to grow past maxpacketsize or a 60-byte 
     }
 }
 
-TEST_CASE("proxy: rules are tried by rule number; delete removes a number", "[proxy]") {
+TEST_CASE("proxy: rules are tried by rule number and delete removes a number", "[proxy]") {
     Nat nat;
     const in_addr server_a = addr("10.0.0.20"), server_b = addr("10.0.0.21");
     REQUIRE(LibAliasProxyRule(nat.la, "port 80 server 10.0.0.20 rule 10") == 0);

@@ -88,7 +88,7 @@ std::string seen_payload(in_addr alias, uint16_t alias_port_host) {
 
 }  // namespace
 
-TEST_CASE("module: LibAliasLoadModule attaches a C module; unloading detaches it", "[modules]") {
+TEST_CASE("module: LibAliasLoadModule attaches a C module and unloading detaches it", "[modules]") {
     UnloadAtExit guard;
     EventLog events;
     Nat nat;

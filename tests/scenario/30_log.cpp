@@ -90,7 +90,7 @@ TEST_CASE("log: the file is truncated, starts with libalias's line, and gets one
     CHECK(saw_udp_gone);
 }
 
-TEST_CASE("log: address redirects are not counted; placeholder sockets are", "[log]") {
+TEST_CASE("log: address redirects are not counted but placeholder sockets are", "[log]") {
     LogFile log;
     Nat nat;
     REQUIRE(LibAliasSetMode(nat.la, PKT_ALIAS_LOG, PKT_ALIAS_LOG) != static_cast<unsigned>(-1));
@@ -115,7 +115,7 @@ TEST_CASE("log: address redirects are not counted; placeholder sockets are", "[l
     CHECK(lines[4] == stats(0, 0, 0, 0, 0));
 }
 
-TEST_CASE("log: turning LOG off closes the file; turning it on again starts a new one", "[log]") {
+TEST_CASE("log: turning LOG off closes the file and turning it on again starts a new one", "[log]") {
     LogFile log;
     Nat nat;
     REQUIRE(LibAliasSetMode(nat.la, PKT_ALIAS_LOG, PKT_ALIAS_LOG) != static_cast<unsigned>(-1));

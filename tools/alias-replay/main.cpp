@@ -319,6 +319,8 @@ void Replay::handle(const pcap_pkthdr& h, const uint8_t* frame) {
         if (pay && pay < ip_len && std::memcmp(buf_.data() + pay, ip + pay, ip_len - pay) != 0)
             notes += (notes.empty() ? "" : ", ") + std::string("payload rewritten");
     }
+    if (!out && !changed && rc == PKT_ALIAS_OK)
+        notes += (notes.empty() ? "" : ", ") + std::string("no link: left as addressed");
     const std::string after = changed ? describe(buf_.data(), out_len).endpoints : "(unchanged)";
     const char* dir_text = out ? "out" : "in";
 
@@ -348,13 +350,14 @@ void Replay::handle(const pcap_pkthdr& h, const uint8_t* frame) {
 
     if (rc == PKT_ALIAS_FOUND_HEADER_FRAGMENT) {
         while (void* fragment = LibAliasGetFragment(la_, buf_.data())) {
-            LibAliasFragmentIn(la_, buf_.data(), fragment);
             auto* bytes = static_cast<uint8_t*>(fragment);
             const std::size_t flen = static_cast<std::size_t>(bytes[2] << 8 | bytes[3]);
+            const PacketText held_text = describe(bytes, flen);
+            LibAliasFragmentIn(la_, buf_.data(), fragment);
             if (auto it = held_.find(fragment); it != held_.end()) {
                 const HeldFragment& hf = it->second;
                 write(hf.header, hf.link_header.data(), hf.link_header.size(), bytes, flen);
-                row(hf.number, hf.header, "in", describe(bytes, flen), describe(bytes, flen).endpoints, "released",
+                row(hf.number, hf.header, "in", held_text, describe(bytes, flen).endpoints, "released",
                     "after packet " + std::to_string(n));
                 held_.erase(it);
             }
@@ -401,7 +404,31 @@ int collect_link(const alias_link_info* info, void* ctx) {
     return 0;
 }
 
-void print_summary(const Replay& r, libalias* la, const Config& cfg, const std::string& output_note) {
+// The ESP/IKE proxy keeps its state apart from the link table (an ESP SA is
+// bound by SPI, not by a link), so it is listed on its own.
+void print_ipsec_bindings(libalias* la) {
+    const int total = LibAliasIpsecGetBindings(la, nullptr, 0);
+    if (total <= 0) return;
+    std::vector<alias_ipsec_binding> b(static_cast<std::size_t>(total));
+    const int got = LibAliasIpsecGetBindings(la, b.data(), static_cast<unsigned>(b.size()));
+    b.resize(static_cast<std::size_t>(std::clamp(got, 0, total)));
+    std::printf("\nIPsec bindings at the end (%zu)\n", b.size());
+    std::printf("  %-4s %-21s %-15s %-15s %7s  %s\n", "kind", "inside", "alias", "peer", "idle", "keys");
+    for (const alias_ipsec_binding& x : b) {
+        char keys[96];
+        std::string inside = format_addr(x.host);
+        if (x.kind == LIBALIAS_IPSEC_IKE) {
+            inside += ":" + std::to_string(ntohs(x.host_port));
+            std::snprintf(keys, sizeof keys, "ike spi %016llx/%016llx", x.ike_spi_i, x.ike_spi_r);
+        } else {
+            std::snprintf(keys, sizeof keys, "esp spi out 0x%08x in 0x%08x", x.spi_out, x.spi_in);
+        }
+        std::printf("  %-4s %-21s %-15s %-15s %6us  %s\n", x.kind == LIBALIAS_IPSEC_IKE ? "ike" : "esp",
+                    inside.c_str(), format_addr(x.alias).c_str(), format_addr(x.peer).c_str(), x.idle, keys);
+    }
+}
+
+void print_summary(const Replay& r, libalias* la, const std::string& output_note) {
     const Counters& c = r.counters();
     std::printf("\nSummary\n");
     std::printf("  packets read         %llu over %.3f s of capture time\n", c.read, r.span());
@@ -440,6 +467,8 @@ void print_summary(const Replay& r, libalias* la, const Config& cfg, const std::
                 st.total, st.tcp, st.udp, st.icmp, st.proto, st.sctp, st.pptp, st.frag_id, st.frag_ptr);
     if (!output_note.empty()) std::printf("  translated capture   %s\n", output_note.c_str());
 
+    print_ipsec_bindings(la);
+
     std::vector<alias_link_info> links;
     LibAliasForEachLink(la, collect_link, &links);
     std::printf("\nLink table at the end (%zu links)\n", links.size());
@@ -461,7 +490,6 @@ void print_summary(const Replay& r, libalias* la, const Config& cfg, const std::
                     inside.c_str(), alias.c_str(), endpoint(l.dst_addr, l.dst_port, ports).c_str(), l.idle,
                     duration_text(l.timeout).c_str(), kind.c_str());
     }
-    (void)cfg;
 }
 
 std::string default_sample() {
@@ -607,7 +635,7 @@ int run(int argc, char** argv) {
         }
         output_note = cfg.output + " (" + std::to_string(replay.counters().written) + " packets, pcap)";
     }
-    print_summary(replay, la, cfg, output_note);
+    print_summary(replay, la, output_note);
     if (!input_error.empty())
         std::fprintf(stderr, "alias-replay: reading '%s' stopped after %llu packets: %s\n", cfg.input.c_str(),
                      replay.counters().read, input_error.c_str());

@@ -248,7 +248,6 @@ std::vector<Bytes> fragment(const Bytes& dgram, std::size_t max_l4) {
 // fragment tells where the datagram goes (PKT_ALIAS_UNRESOLVED_FRAGMENT).
 void add_fragmented_reply(std::vector<Frame>& f) {
     const uint32_t pc = ip("10.0.0.10"), resolver = ip("198.51.100.53");
-    f.push_back({5.000, true, udp(pc, 41300, resolver, 53, dns_query(0x3b3b, "big.example.com"))});
     Bytes answer = dns_answer(0x3b3b, "big.example.com", ip("198.51.100.80"));
     const std::size_t one_rr = 16;
     const Bytes rr(answer.end() - static_cast<std::ptrdiff_t>(one_rr), answer.end());
@@ -263,8 +262,11 @@ void add_fragmented_reply(std::vector<Frame>& f) {
     put16(reply, 10, 0);
     put16(reply, 10, inet_checksum(reply.data(), 20));
     const std::vector<Bytes> parts = fragment(reply, 1480);
-    f.push_back({5.030, false, parts.at(1)});
-    f.push_back({5.031, false, parts.at(0)});
+    // Before the capture's last packet (the late DNS reply), in time order.
+    const auto at = f.end() - 1;
+    f.insert(at, {{5.000, true, udp(pc, 41300, resolver, 53, dns_query(0x3b3b, "big.example.com"))},
+                  {5.030, false, parts.at(1)},
+                  {5.031, false, parts.at(0)}});
 }
 
 std::vector<Frame> build_flows() {
