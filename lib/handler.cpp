@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bitset>
 #include <cerrno>
 #include <memory>
 #include <mutex>
@@ -29,8 +28,21 @@ std::vector<std::unique_ptr<Chain>>& retired() {
     static std::vector<std::unique_ptr<Chain>> r;
     return r;
 }
-std::bitset<65536>& interesting_ports() {
-    static std::bitset<65536> b;
+// Ports of interest, one bit each.  Written at start-up and by
+// LibAliasSetSkinnyPort while other threads may be reading, hence atomic
+// words; relaxed order suffices because a bit only ever goes from 0 to 1 and
+// a reader that misses a fresh bit just skips the chain for that packet.
+class PortBitmap {
+public:
+    void set(uint16_t port) noexcept { words_[port >> 6].fetch_or(bit(port), std::memory_order_relaxed); }
+    bool test(uint16_t port) const noexcept { return words_[port >> 6].load(std::memory_order_relaxed) & bit(port); }
+
+private:
+    static uint64_t bit(uint16_t port) noexcept { return uint64_t{1} << (port & 63); }
+    std::atomic<uint64_t> words_[65536 / 64] = {};
+};
+PortBitmap& interesting_ports() {
+    static PortBitmap b;
     return b;
 }
 std::vector<proto_handler*>& builtin_list() {

@@ -339,8 +339,12 @@ int handle_gre_out(struct libalias* la, struct ip* pip, struct alias_data* ad) {
     const uint32_t src = load32(p + wire::ip::kSrc), dst = load32(p + wire::ip::kDst);
     Link* peer = peer_link_out(*la, src, dst, load16(gre + kGreCallId));
     if (!peer) return -1;
+    // The call link is refreshed with the first packet of each clock second
+    // only: one hash probe per packet otherwise.
+    const bool refresh_call = peer->last_used != la->now;
     use_link(*la, *peer);
-    if (Link* call = call_of_peer_link(*la, *peer)) use_link(*la, *call);
+    if (refresh_call)
+        if (Link* call = call_of_peer_link(*la, *peer)) use_link(*la, *call);
     csum::patch32(p + wire::ip::kSrc, p + wire::ip::kChecksum, effective_alias(*la, *peer));
     return 0;
 }
@@ -352,8 +356,10 @@ int handle_gre_in(struct libalias* la, struct ip* pip, struct alias_data* ad) {
     auto* p = reinterpret_cast<uint8_t*>(pip);
     Link* call = call_by_alias_id(*la, load32(p + wire::ip::kDst), load32(p + wire::ip::kSrc), load16(gre + kGreCallId));
     if (!call) return -1;
+    const bool refresh_peer = call->last_used != la->now;  // as above
     use_link(*la, *call);
-    if (Link* peer = peer_of_call(*la, *call)) use_link(*la, *peer);
+    if (refresh_peer)
+        if (Link* peer = peer_of_call(*la, *call)) use_link(*la, *peer);
     // Enhanced GRE has no checksum of its own (C is 0); only the IP header's.
     store16(gre + kGreCallId, call->src_port);
     csum::patch32(p + wire::ip::kDst, p + wire::ip::kChecksum, call->src_addr);

@@ -71,11 +71,11 @@ void IpsecState::drop_esp(uint32_t slot) noexcept {
 
 void IpsecState::sweep(uint32_t now) noexcept {
     for (unsigned i = 0; i < kIpsecSweepBudget && !ike_.empty(); ++i) {
-        ike_cursor_ = (ike_cursor_ + 1) % ike_.size();
+        if (++ike_cursor_ >= ike_.size()) ike_cursor_ = 0;
         if (ike_[ike_cursor_].live && ike_expired(ike_[ike_cursor_], now)) drop_ike(static_cast<uint32_t>(ike_cursor_));
     }
     for (unsigned i = 0; i < kIpsecSweepBudget && !esp_.empty(); ++i) {
-        esp_cursor_ = (esp_cursor_ + 1) % esp_.size();
+        if (++esp_cursor_ >= esp_.size()) esp_cursor_ = 0;
         if (esp_[esp_cursor_].live && esp_expired(esp_[esp_cursor_], now)) drop_esp(static_cast<uint32_t>(esp_cursor_));
     }
 }

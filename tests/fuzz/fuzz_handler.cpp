@@ -5,7 +5,9 @@
 // the GRE/ESP handlers) and FUZZ_PORT (the handler's well-known port).  The
 // fuzzer's bytes become the payload of a valid datagram on that port, sent
 // in one of four roles: client to server (out), server's reply (in), and the
-// same for a server behind the NAT published with a port redirect.
+// same for a server behind the NAT published with a port redirect.  The
+// GRE and ESP targets first set up a PPTP call or an IKE Quick Mode, so
+// that the fuzzer's packets can match known state.
 // Input: [role:1][tcp flags:1][seq:4][maxsize slack:1][payload...].
 #include "fuzz_common.hpp"
 
@@ -40,6 +42,36 @@ struct Setup {
             LibAliasOut(la, syn.data(), static_cast<int>(syn.size()));
             client_alias_port = static_cast<uint16_t>(syn[20] << 8 | syn[21]);
         }
+        prime();
+    }
+
+    // GRE and ESP reach their handlers' interesting paths only for a known
+    // PPTP call or a negotiated SA: set one up, as a client would.
+    void prime() {
+#if FUZZ_PROTO == 47
+        constexpr uint16_t kPptp = 1723;
+        auto syn = l4_datagram(IPPROTO_TCP, kClient, kClientPort, kPeer, kPptp, {}, 0x02, 1);
+        LibAliasOut(la, syn.data(), static_cast<int>(syn.size()));
+        const uint16_t control_port = static_cast<uint16_t>(syn[20] << 8 | syn[21]);
+        // Outgoing-Call-Request with our call id 0x1234, and the server's
+        // Outgoing-Call-Reply (its id 0x5678) quoting the alias call id.
+        std::vector<uint8_t> request = {0, 168, 0, 1, 0x1a, 0x2b, 0x3c, 0x4d, 0, 7, 0, 0, 0x12, 0x34};
+        request.resize(168, 0);
+        auto out = l4_datagram(IPPROTO_TCP, kClient, kClientPort, kPeer, kPptp, request, 0x18, 2);
+        LibAliasOut(la, out.data(), static_cast<int>(out.size()));
+        std::vector<uint8_t> reply = {0, 32, 0, 1, 0x1a, 0x2b, 0x3c, 0x4d, 0, 8, 0, 0, 0x56, 0x78, out[52], out[53], 1};
+        reply.resize(32, 0);
+        auto in = l4_datagram(IPPROTO_TCP, kPeer, kPptp, kAlias, control_port, reply, 0x18, 1);
+        LibAliasIn(la, in.data(), static_cast<int>(in.size()));
+#elif FUZZ_PROTO == 50
+        // IKEv1 Quick Mode from the client: its ESP SA is then awaited.
+        std::vector<uint8_t> ike(28, 0x11);
+        for (int i = 8; i < 16; ++i) ike[static_cast<std::size_t>(i)] = 0x22;
+        const uint8_t tail[12] = {8, 0x10, 32, 1, 0, 0, 0, 7, 0, 0, 0, 28};
+        std::memcpy(&ike[16], tail, sizeof tail);
+        auto qm = l4_datagram(IPPROTO_UDP, kClient, 500, kPeer, 500, ike, 0, 0);
+        LibAliasOut(la, qm.data(), static_cast<int>(qm.size()));
+#endif
     }
 };
 

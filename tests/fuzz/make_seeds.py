@@ -39,6 +39,23 @@ def write(target, name, data):
         f.write(data)
 
 
+def pptp(ctrl_type, body):
+    """A PPTP control message: length, type 1, magic cookie, control type, reserved."""
+    return struct.pack("!HHIHH", 12 + len(body), 1, 0x1a2b3c4d, ctrl_type, 0) + body
+
+
+def nbt_dgm(msg_type, src_ip, src_port):
+    """A NetBIOS direct/broadcast datagram with two names and 8 bytes of data."""
+    names = b"\x20" + b"A" * 32 + b"\x00" + b"\x20" + b"B" * 32 + b"\x00"
+    data = names + b"smb-data"
+    return struct.pack("!BBH4sHHH", msg_type, 0x02, 0x0001, bytes(src_ip), src_port, len(data), 0) + data
+
+
+def cuseeme(dest, sender, data_type):
+    """The CU-SeeMe header: dest family/port/addr, sender family/port/addr, seq, msg, type, length, pad."""
+    return struct.pack("!HH4sHH4sIHHHH", 2, 7648, bytes(dest), 2, 7648, bytes(sender), 1, 0, data_type, 28, 0)
+
+
 def handler_seed(role, payload, flags=0x18, seq=1000, slack=64):
     return bytes([role, flags]) + struct.pack("!I", seq) + bytes([slack]) + payload
 
@@ -73,35 +90,52 @@ def main():
     seeds = {
         "fuzz_handler_ftp": [(0, b"PORT 10,0,0,5,156,64\r\n"), (0, b"EPRT |1|10.0.0.5|40000|\r\n"),
                              (2, b"227 Entering Passive Mode (10,0,0,80,195,80)\r\n"),
-                             (2, b"229 Entering Extended Passive Mode (|||50000|)\r\n"), (1, b"220 ready\r\n")],
+                             (2, b"229 Entering Extended Passive Mode (|||50000|)\r\n"), (1, b"220 ready\r\n"),
+                             (3, b"PORT 192,0,2,10,195,81\r\n"), (0, b"PORT 10,0,0,5,156,64\r\nNOOP\r\n")],
         "fuzz_handler_irc": [(0, b"PRIVMSG bob :\x01DCC CHAT chat 167772165 40001\x01\r\n"),
                              (0, b"PRIVMSG bob :\x01DCC SEND file.txt 167772165 40002 1024\x01\r\n")],
         "fuzz_handler_rtsp": [(0, b"SETUP rtsp://192.0.2.10/a RTSP/1.0\r\nCSeq: 3\r\n"
                                   b"Transport: RTP/AVP;unicast;client_port=5000-5001\r\n\r\n"),
-                              (1, b"RTSP/1.0 200 OK\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;"
-                                  b"client_port=5000-5001;server_port=6970-6971\r\n\r\n")],
-        "fuzz_handler_pna": [(0, b"PNA\x00\x0a\x00\x00\x00\x07\x13\x88")],
-        "fuzz_handler_pptp": [(0, struct.pack("!HHIHHHHIIIHHHH", 168, 1, 0x1a2b3c4d, 7, 0, 0x1234, 1, 300, 64000,
-                                              3, 16, 64, 0, 0) + b"\x00" * 120)],
+                              (2, b"RTSP/1.0 200 OK\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;"
+                                  b"client_port=5000-5001;server_port=6970-6971\r\n\r\n"),
+                              (0, b"SETUP rtsp://192.0.2.10/a RTSP/1.0\r\nTransport: RTP/AVP;client_port=5000-5001,"
+                                  b"RTP/AVP/TCP;client_port=5002\r\n\r\n")],
+        "fuzz_handler_pna": [(0, b"PNA\x00\x0a" + struct.pack("!HHH", 1, 2, 5000) + struct.pack("!HHH", 7, 2, 5002) +
+                              struct.pack("!HH", 3, 4) + b"abcd" + b"\x00\x00")],
+        "fuzz_handler_pptp": [(0, pptp(7, struct.pack("!HHIIIHHHH", 0x1234, 1, 300, 64000, 3, 16, 64, 0, 0) +
+                                       b"\x00" * 128)),
+                              (1, pptp(8, struct.pack("!HHBBHIHHI", 0x5678, 0x1234, 1, 0, 0, 64000, 16, 64, 0))),
+                              (0, pptp(12, struct.pack("!HH", 0x1234, 0))),
+                              (1, pptp(13, struct.pack("!HBBH", 0x5678, 1, 0, 0) + b"\x00" * 128)),
+                              (0, pptp(1, struct.pack("!HHIIHH", 0x100, 0, 1, 1, 1, 1) + b"h" * 64 + b"v" * 64) +
+                               pptp(5, struct.pack("!HH", 0, 0)))],
         "fuzz_handler_gre": [(0, struct.pack("!HHHHI", 0x3081, 0x880b, 4, 0x1234, 1) + b"ppp!")],
         "fuzz_handler_nbt_ns": [(0, struct.pack("!HHHHHH", 0x1234, 0x2910, 1, 0, 0, 1) +
                                  b"\x20" + b"EOGFGLGPCACACACACACACACACACACAAA" + b"\x00" +
                                  struct.pack("!HH", 0x20, 1) + b"\xc0\x0c" +
                                  struct.pack("!HHIHH", 0x20, 1, 300000, 6, 0) + bytes([10, 0, 0, 5]))],
-        "fuzz_handler_nbt_dgm": [(0, struct.pack("!BBH4sHHH", 0x11, 0x02, 0x0001, bytes([10, 0, 0, 5]), 138,
-                                                 100, 0) + b"\x20" + b"A" * 32 + b"\x00" + b"\x20" + b"B" * 32 +
-                                  b"\x00")],
-        "fuzz_handler_skinny": [(0, struct.pack("<III", 28, 0, 0x0001) + b"SEP000000000000\x00" +
-                                 struct.pack("<I", 0) + bytes([10, 0, 0, 5]) + struct.pack("<II", 7, 0)),
+        "fuzz_handler_nbt_dgm": [(0, nbt_dgm(0x11, [10, 0, 0, 5], 40000)), (2, nbt_dgm(0x10, [10, 0, 0, 80], 138)),
+                                 (1, nbt_dgm(0x12, [192, 0, 2, 10], 138)),
+                                 (2, struct.pack("!BBH4sHB", 0x13, 0x02, 7, bytes([10, 0, 0, 80]), 138, 0x82)),
+                                 (2, struct.pack("!BBH4sH", 0x14, 0x02, 8, bytes([10, 0, 0, 80]), 138) +
+                                  b"\x20" + b"C" * 32 + b"\x00")],
+        "fuzz_handler_skinny": [(0, struct.pack("<III", 40, 0, 0x0001) + b"SEP000000000000\x00" +
+                                 struct.pack("<II", 0, 1) + bytes([10, 0, 0, 5]) + struct.pack("<II", 7, 0)),
+                                (0, struct.pack("<III", 8, 0, 0x0002) + struct.pack("<I", 40000) +
+                                 struct.pack("<III", 4, 0, 0x0000)),
                                 (1, struct.pack("<III", 28, 0, 0x0105) + b"\x00" * 28),
                                 (0, struct.pack("<III", 20, 0, 0x0022) + struct.pack("<I", 0) +
                                  bytes([10, 0, 0, 5]) + struct.pack("<III", 20000, 0, 0))],
-        "fuzz_handler_cuseeme": [(0, struct.pack("!HHHH4s", 0, 0x0101, 7648, 0, bytes([10, 0, 0, 5])) +
-                                  b"\x00" * 16)],
+        "fuzz_handler_cuseeme": [(0, cuseeme([192, 0, 2, 10], [10, 0, 0, 5], 1)),
+                                 (3, cuseeme([198, 51, 100, 1], [192, 0, 2, 10], 101) +
+                                  struct.pack("!HHI", 2, 0, 1) + b"u" * 20 + b"\x00" * 4 +
+                                  bytes([192, 0, 2, 11]) + b"\x00" * 8 + bytes([198, 51, 100, 1]) + b"\x00" * 8)],
         "fuzz_handler_tftp": [(0, b"\x00\x01file.bin\x00octet\x00"), (1, b"\x00\x03\x00\x01data")],
         "fuzz_handler_ike": [(0, b"\x11" * 8 + b"\x00" * 8 + bytes([1, 0x10, 2, 0]) + struct.pack("!II", 0, 28)),
                              (1, b"\x11" * 8 + b"\x22" * 8 + bytes([1, 0x10, 2, 0]) + struct.pack("!II", 0, 28)),
-                             (0, b"\x33" * 8 + b"\x00" * 8 + bytes([33, 0x20, 34, 0x08]) + struct.pack("!II", 0, 28))],
+                             (0, b"\x33" * 8 + b"\x00" * 8 + bytes([33, 0x20, 34, 0x08]) + struct.pack("!II", 0, 28)),
+                             (0, b"\x11" * 8 + b"\x22" * 8 + bytes([8, 0x10, 32, 1]) + struct.pack("!II", 7, 28)),
+                             (0, b"\x33" * 8 + b"\x44" * 8 + bytes([35, 0x20, 35, 0x08]) + struct.pack("!II", 1, 28))],
         "fuzz_handler_natt": [(0, b"\x00\x00\x00\x00" + b"\x11" * 8 + b"\x00" * 8 + bytes([33, 0x20, 34, 8]) +
                                struct.pack("!II", 0, 28)), (1, struct.pack("!II", 0xc0ffee, 1) + b"x" * 16),
                               (0, b"\xff")],
