@@ -8,7 +8,6 @@
 // incremental checksum updates, then the TCP sequence/ack delta for streams
 // a handler resized.
 #include "handler.hpp"
-#include "module_exports.hpp"
 #include "proxy.hpp"
 #include "translate.hpp"
 
@@ -55,7 +54,6 @@ int dispatch(Instance& la, Datagram& d, int16_t dir, uint8_t cls, Link* l, uint3
     uint16_t sport = v.sport(), dport = v.dport();
     if (!handlers_may_want(cls, sport, dport)) return kNoHandler;
     in_addr o{oaddr}, a{aaddr};
-    const HandlerInstanceScope scope(la);  // for module calls that pass only a link (SetExpire, ...)
     alias_data ad{l, &o, &a, &aport, &sport, &dport, clamp_max(d.max)};
     const int r = run_handlers(&la, dir, cls, reinterpret_cast<struct ip*>(d.ip), &ad);
     oaddr = o.s_addr;

@@ -10,10 +10,14 @@
 // queue is ordered by entry time.  A hit only stamps `last_used` and sets
 // kRequeue (one write to a line the lookup already touched); the sweep looks
 // at queue heads only and either expires the head, moves it to the tail if
-// it was used since it entered (lazy LRU), or stops, because every later
-// entry is younger.  The sweep runs at most once per clock second plus
-// while work is pending, with a per-packet budget, so no packet pays more
-// than a bounded amount of housekeeping.
+// it was used since it entered (lazy LRU), or stops at the first head that
+// is neither due nor used.  The sweep runs at most once per clock second
+// plus while work is pending, with a per-packet budget, so no packet pays
+// more than a bounded amount of housekeeping.  The price of the lazy
+// requeue: a link used after it was queued moves to the tail only when it
+// reaches the head, so after its last use it may wait behind younger links
+// and stay in the table up to one extra timeout (lookups never use it:
+// expired() is checked on every hit).  docs/performance.md has the numbers.
 //
 // The buckets store no hash: keys compare in two 64-bit words, so a stored
 // hash would only speed up rehashing and would cost 16 bytes per link.
@@ -37,9 +41,9 @@
 #include <boost/intrusive/unordered_set.hpp>
 
 #include <array>
-#include <type_traits>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace nalias {

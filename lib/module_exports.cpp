@@ -97,7 +97,9 @@ namespace nalias {
 
 HandlerInstanceScope::HandlerInstanceScope(Instance& la) noexcept : saved_(t_handler_instance) {
     t_handler_instance = &la;
-    LibAliasTime = static_cast<int>(la.now);
+    // Instances on other threads write it too: an atomic store keeps that a
+    // benign race (the value is only ever "a recent clock reading").
+    __atomic_store_n(&LibAliasTime, static_cast<int>(la.now), __ATOMIC_RELAXED);
 }
 
 HandlerInstanceScope::~HandlerInstanceScope() { t_handler_instance = saved_; }
