@@ -243,7 +243,7 @@ LIBALIAS_API int LibAliasForEachLink(struct libalias *, libalias_link_fn _fn,
  * ESP/IKE proxy (on by default): many inside IPsec clients behind one alias
  * address.  IKE to a peer's UDP 500 keeps alias port 500 for every client
  * and is demultiplexed by its SPIs; ESP is bound to its client by SPI; NAT-T
- * (UDP 4500) links live kNattExpire (300 s).  See docs/ipsec.md.
+ * (UDP 4500) links live 300 s idle instead of 60 s.  See docs/ipsec.md.
  */
 #define LIBALIAS_IPSEC_ESP	1	/* an ESP SA pair: spi_in, spi_out */
 #define LIBALIAS_IPSEC_IKE	2	/* an IKE exchange: ike_spi_i, ike_spi_r */

@@ -5,8 +5,10 @@
 // A protocol link has no ports: it is keyed (protocol, inside host, peer) on
 // the way out and (protocol, alias, peer) on the way in, so inbound traffic
 // from a peer reaches the inside host that most recently opened a link to
-// it (libalias's ProtoAliasIn).  Handlers registered for the "IP" class (the
-// PPTP GRE handler, the ESP/IKE module) see the packet first.
+// it (libalias's ProtoAliasIn).  GRE goes to the handlers registered for the
+// "IP" class first (PPTP), as in libalias, which runs that chain for GRE only:
+// an IP-class fingerprint sees no packet, so it cannot tell GRE from anything
+// else.  ESP goes to the ESP/IKE module first.
 //
 // Fragments: every outbound fragment gets its source aliased; an inbound
 // header fragment records (peer, alias, ip_id) -> inside address, so that
@@ -22,6 +24,7 @@ namespace nalias {
 namespace {
 
 bool handled_by_module(Instance& la, Datagram& d, int16_t dir) noexcept {
+    if (d.proto != IPPROTO_GRE) return false;
     in_addr o{dir == kDirOut ? d.src() : d.dst()}, a{la.alias_addr};
     uint16_t none = 0, sport = 0, dport = 0;
     alias_data ad{nullptr, &o, &a, &none, &sport, &dport, static_cast<uint16_t>(d.max > 0xffff ? 0xffff : d.max)};
