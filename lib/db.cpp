@@ -151,6 +151,7 @@ void on_link_destroyed(void* ctx, Link& l, bool expired) {
     auto& la = *static_cast<Instance*>(ctx);
     unshadow_on_delete(la, l);
     count_link(la, l, -1);
+    if (l.extra && l.extra->sockfd >= 0) --la.placeholder_sockets;
     if (la.log) log_link_stats(la);
     (void)expired;
 }
@@ -170,7 +171,7 @@ int kind_index(uint16_t type) noexcept {
     case IPPROTO_SCTP: return 3;
     case kLinkPptp: return 4;
     case kLinkFragmentId: return 6;
-    case kLinkAddress: return 5;
+    case kLinkAddress: return 7;
     default: return 5;
     }
 }
@@ -294,6 +295,7 @@ Link* add_link(Instance& la, uint32_t src, uint32_t dst, uint32_t alias, uint16_
     if (sockfd >= 0) {
         if (LinkExtra* e = l->ensure_extra()) {
             e->sockfd = sockfd;
+            ++la.placeholder_sockets;
         } else {
             ::close(sockfd);
         }

@@ -97,7 +97,8 @@ struct libalias {
     std::size_t partial_links = 0;
     std::size_t any_alias_links = 0;
     std::size_t addr_links = 0;          // RedirectAddr links
-    unsigned live_by_kind[8] = {};       // icmp udp tcp sctp pptp proto frag_id frag_ptr
+    unsigned live_by_kind[8] = {};       // icmp udp tcp sctp pptp proto frag_id address (lib/db.cpp kind_index)
+    unsigned placeholder_sockets = 0;    // USE_SOCKETS sockets held by links
 
     std::unique_ptr<nalias::ProxyRules> proxy;
     std::unique_ptr<nalias::IpsecState> ipsec;

@@ -80,16 +80,18 @@ void LinkPool::release(void* p) noexcept {
 }
 
 BucketArray::BucketArray() noexcept {
-    const std::size_t bytes = kMaxBuckets * sizeof(Bucket);
     // PROT_NONE reserves address space only: it is not charged against the
-    // commit limit even with strict overcommit.
-    void* p = ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p != MAP_FAILED) {
+    // commit limit even with strict overcommit.  Under an address-space
+    // limit (RLIMIT_AS) smaller reservations are tried: the table then stops
+    // growing its index earlier, and chains lengthen past that size.
+    for (std::size_t want = kMaxBuckets; want > kInitialBuckets && !mapped_; want /= 4) {
+        void* p = ::mmap(nullptr, want * sizeof(Bucket), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) continue;
         data_ = static_cast<Bucket*>(p);
-        reserved_ = kMaxBuckets;
+        reserved_ = want;
         mapped_ = true;
         if (!commit(kInitialBuckets)) {
-            ::munmap(p, bytes);
+            ::munmap(p, want * sizeof(Bucket));
             mapped_ = false;
         }
     }

@@ -202,6 +202,10 @@ public:
     // Removes every link (or every non-permanent one).
     void clear(bool keep_permanent) noexcept;
 
+    // Permanent links only (redirects and links made permanent by modules).
+    template <class Fn> void for_each_permanent(Fn&& fn) {
+        for (auto& l : all_permanent_) fn(l);
+    }
     template <class Fn> void for_each(Fn&& fn) {
         for (auto& l : all_permanent_) fn(l);
         for (auto& q : queues_)

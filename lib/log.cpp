@@ -20,14 +20,6 @@ enum Kind { kIcmp = 0, kUdp = 1, kTcp = 2, kSctp = 3, kPptp = 4, kProto = 5, kFr
 
 // Counted on demand: only written while logging, which already costs a
 // write per link event.
-unsigned placeholder_sockets(Instance& la, const Link* dying) noexcept {
-    unsigned n = 0;
-    la.links.for_each([&](Link& l) {
-        if (&l != dying && l.extra && l.extra->sockfd >= 0) ++n;
-    });
-    return n;
-}
-
 }  // namespace
 
 bool open_log(Instance& la) noexcept {
@@ -46,19 +38,17 @@ void close_log(Instance& la) noexcept {
     la.log = nullptr;
 }
 
-void log_link_stats(Instance& la, const Link* dying) noexcept {
+void log_link_stats(Instance& la) noexcept {
     if (!la.log) return;
     const unsigned* k = la.live_by_kind;
-    // libalias counts neither address links (RedirectAddr) nor anything
-    // else without a protocol among "proto"; nalias's kind table puts
-    // address links there, so they are taken out again.
-    const unsigned addr_links = static_cast<unsigned>(la.addr_links);
-    const unsigned proto = k[kProto] >= addr_links ? k[kProto] - addr_links : 0;
+    // Address links (RedirectAddr) have their own slot, which libalias's
+    // line does not show.
+    const unsigned proto = k[kProto];
     const unsigned frag_ptr = static_cast<unsigned>(la.fragments.size());
     const unsigned total = k[kIcmp] + k[kUdp] + k[kTcp] + k[kSctp] + k[kPptp] + proto + k[kFragmentId] + frag_ptr;
     std::fprintf(la.log, "icmp=%u, udp=%u, tcp=%u, sctp=%u, pptp=%u, proto=%u, frag_id=%u frag_ptr=%u / tot=%u",
                  k[kIcmp], k[kUdp], k[kTcp], k[kSctp], k[kPptp], proto, k[kFragmentId], frag_ptr, total);
-    std::fprintf(la.log, " (sock=%u)\n", placeholder_sockets(la, dying));
+    std::fprintf(la.log, " (sock=%u)\n", la.placeholder_sockets);
     std::fflush(la.log);
 }
 

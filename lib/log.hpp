@@ -22,9 +22,8 @@ namespace nalias {
 // (LibAliasSetMode then returns -1 and leaves the mode alone).
 bool open_log(Instance& la) noexcept;
 void close_log(Instance& la) noexcept;
-// Writes the statistics line.  On a deletion, `dying` names the link that
-// is already uncounted but still in the table, so that its placeholder
-// socket is not counted either (libalias closes it before logging).
-void log_link_stats(Instance& la, const Link* dying = nullptr) noexcept;
+// Writes the statistics line from the instance's counters, which a deletion
+// has already updated (libalias also closes a link's socket before logging).
+void log_link_stats(Instance& la) noexcept;
 
 }  // namespace nalias

@@ -17,10 +17,10 @@ namespace {
 // permanent links: libalias crashes on a stale handle, nalias ignores it.
 bool owns_redirect(Instance& la, const Link* l) noexcept {
     if (!l) return false;
+    // Only permanent links can be redirect handles, so the search is over
+    // the redirects, not over every flow.
     bool found = false;
-    la.links.for_each([&](Link& x) {
-        if (&x == l && x.permanent()) found = true;
-    });
+    la.links.for_each_permanent([&](Link& x) { found = found || &x == l; });
     return found;
 }
 
@@ -155,7 +155,7 @@ int get_stats(Instance& la, alias_stats* out) noexcept {
     out->tcp = k[2];
     out->sctp = k[3];
     out->pptp = k[4];
-    out->proto = k[5];
+    out->proto = k[5];  // address links (k[7]) are in `total` only, as libalias counts them
     out->frag_id = k[6];
     out->frag_ptr = static_cast<unsigned>(la.fragments.size());
     out->total = static_cast<unsigned>(la.links.size());

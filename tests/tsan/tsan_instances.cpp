@@ -7,7 +7,7 @@
 // the process-wide handler chain may be changed while packets walk it.  So:
 // two workers, each with its own instance and clock, run flows both ways
 // (new, established, redirected, expired, address change, statistics, link
-// walk); with --handler-churn a third thread attaches and detaches a
+// walk, a Skinny port set per round); with --handler-churn a third thread attaches and detaches a
 // handler meanwhile, so every packet walks a chain that is being replaced.
 // Every translation is checked; TSan (halt_on_error) fails the run on any
 // race.
@@ -64,6 +64,9 @@ struct Worker {
 
         constexpr unsigned kRounds = 6, kFlows = 1500;
         for (unsigned round = 0; round < kRounds; ++round) {
+            // Configuration that touches process-wide state (the handler
+            // chain's port filter) while the other worker translates.
+            LibAliasSetSkinnyPort(la, 2000 + round);
             std::vector<uint16_t> aport(kFlows);
             for (unsigned i = 0; i < kFlows; ++i) {
                 const in_addr remote{htonl(0x0c000000u + round * kFlows + i)};
