@@ -17,23 +17,6 @@ bool Datagram::refresh_length() noexcept {
     return true;
 }
 
-bool parse_datagram(void* ptr, int maxpacketsize, Datagram& d) noexcept {
-    if (!ptr || maxpacketsize < static_cast<int>(ip::kMinHeader)) return false;
-    auto* p = static_cast<uint8_t*>(ptr);
-    if ((p[ip::kVerIhl] >> 4) != 4) return false;
-    const std::size_t hl = static_cast<std::size_t>(p[ip::kVerIhl] & 0x0f) * 4;
-    const std::size_t len = get_be16(p + ip::kTotalLength);
-    const auto max = static_cast<std::size_t>(maxpacketsize);
-    // "Defense against mangled packets": the header and the datagram must fit.
-    if (hl < ip::kMinHeader || hl > max || len > max || len < hl) return false;
-    d.ip = p;
-    d.hl = hl;
-    d.len = len;
-    d.max = max;
-    d.proto = p[ip::kProtocol];
-    return true;
-}
-
 namespace {
 
 bool is_unregistered(uint32_t addr_net, bool include_cgn) noexcept {

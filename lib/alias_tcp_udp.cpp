@@ -29,7 +29,7 @@ struct L4 {
     uint16_t dport() const noexcept { return load16(hdr + tcp::kDstPort); }
 };
 
-bool l4_view(const Datagram& d, L4& v) noexcept {
+[[gnu::always_inline]] inline bool l4_view(const Datagram& d, L4& v) noexcept {
     if (d.proto == IPPROTO_TCP) {
         if (d.l4_len() < tcp::kMinHeader) return false;
         const std::size_t off = static_cast<std::size_t>(d.l4()[tcp::kDataOffset] >> 4) * 4;
@@ -48,11 +48,10 @@ bool l4_view(const Datagram& d, L4& v) noexcept {
 
 uint16_t clamp_max(std::size_t max) noexcept { return static_cast<uint16_t>(std::min<std::size_t>(max, 0xffff)); }
 
-// Runs the handler chain; returns the chain's result or kNoHandler.
-int dispatch(Instance& la, Datagram& d, int16_t dir, uint8_t cls, Link* l, uint32_t& oaddr, uint32_t& aaddr,
-             uint16_t& aport, L4& v) noexcept {
+// Runs the handler chain (the part past the port pre-filter).
+[[gnu::noinline]] int run_chain(Instance& la, Datagram& d, int16_t dir, uint8_t cls, Link* l, uint32_t& oaddr,
+                                uint32_t& aaddr, uint16_t& aport, L4& v) noexcept {
     uint16_t sport = v.sport(), dport = v.dport();
-    if (!handlers_may_want(cls, sport, dport)) return kNoHandler;
     in_addr o{oaddr}, a{aaddr};
     alias_data ad{l, &o, &a, &aport, &sport, &dport, clamp_max(d.max)};
     const int r = run_handlers(&la, dir, cls, reinterpret_cast<struct ip*>(d.ip), &ad);
@@ -61,6 +60,14 @@ int dispatch(Instance& la, Datagram& d, int16_t dir, uint8_t cls, Link* l, uint3
     if (!d.refresh_length()) return -1;
     l4_view(d, v);
     return r;
+}
+
+// Runs the handler chain; returns the chain's result or kNoHandler.  The
+// pre-filter is inline: most packets stop there.
+inline int dispatch(Instance& la, Datagram& d, int16_t dir, uint8_t cls, Link* l, uint32_t& oaddr, uint32_t& aaddr,
+                    uint16_t& aport, L4& v) noexcept {
+    if (!handlers_may_want(cls, v.sport(), v.dport())) return kNoHandler;
+    return run_chain(la, d, dir, cls, l, oaddr, aaddr, aport, v);
 }
 
 }  // namespace
@@ -93,13 +100,17 @@ int tcp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
     tcp_monitor_out(la, *l, v.hdr[tcp::kFlags]);
     dispatch(la, d, kDirOut, kClassTcp, l, oaddr, aaddr, aport, v);
 
-    set_l4_port(v.hdr + tcp::kSrcPort, aport, v.cksum, false);
+    // Port and address share one checksum update; the sequence delta after
+    // it gives the same sum (one's-complement addition commutes).
+    csum::BatchedUpdate l4(v.cksum);
+    set_l4_port(v.hdr + tcp::kSrcPort, aport, l4);
+    set_addr_with_l4(d, ip::kSrc, aaddr, l4);
+    l4.commit(false);
     if (l->flags & kAckModified) {
         const uint32_t seq = get_be32(v.hdr + tcp::kSeq);
         const int delta = delta_seq_out(*l, seq);
         if (delta != 0) csum::patch32(v.hdr + tcp::kSeq, v.cksum, htonl(seq + static_cast<uint32_t>(delta)));
     }
-    set_addr_with_l4(d, ip::kSrc, aaddr, v.cksum, false);
     return PKT_ALIAS_OK;
 }
 
@@ -114,17 +125,26 @@ int tcp_alias_in(Instance& la, Datagram& d) noexcept {
     uint32_t aaddr = effective_alias(la, *l);
     uint32_t oaddr = l->src_addr;
     uint16_t aport = v.dport();
-    set_l4_port(v.hdr + tcp::kDstPort, l->src_port, v.cksum, false);
-    dispatch(la, d, kDirIn, kClassTcp, l, oaddr, aaddr, aport, v);
-
-    if (l->extra && l->extra->proxy_port) set_l4_port(v.hdr + tcp::kSrcPort, l->extra->proxy_port, v.cksum, false);
-    if (l->extra && l->extra->proxy_addr) set_addr_with_l4(d, ip::kSrc, l->extra->proxy_addr, v.cksum, false);
+    // The handler sees the destination port already restored, so the chain
+    // is asked about that port.  Without a chain, every rewrite below shares
+    // one checksum update; with one, the handler must find the sum right.
+    const bool chain = handlers_may_want(kClassTcp, v.sport(), l->src_port);
+    csum::BatchedUpdate l4(v.cksum);
+    set_l4_port(v.hdr + tcp::kDstPort, l->src_port, l4);
+    if (chain) {
+        l4.commit(false);
+        run_chain(la, d, kDirIn, kClassTcp, l, oaddr, aaddr, aport, v);
+        l4 = csum::BatchedUpdate(v.cksum);
+    }
+    if (l->extra && l->extra->proxy_port) set_l4_port(v.hdr + tcp::kSrcPort, l->extra->proxy_port, l4);
+    if (l->extra && l->extra->proxy_addr) set_addr_with_l4(d, ip::kSrc, l->extra->proxy_addr, l4);
+    set_addr_with_l4(d, ip::kDst, oaddr, l4);
+    l4.commit(false);
     if (l->flags & kAckModified) {
         const uint32_t ack = get_be32(v.hdr + tcp::kAck);
         const int delta = delta_ack_in(*l, ack);
         if (delta != 0) csum::patch32(v.hdr + tcp::kAck, v.cksum, htonl(ack - static_cast<uint32_t>(delta)));
     }
-    set_addr_with_l4(d, ip::kDst, oaddr, v.cksum, false);
     tcp_monitor_in(la, *l, v.hdr[tcp::kFlags]);
     return PKT_ALIAS_OK;
 }
@@ -156,8 +176,10 @@ int udp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
     uint32_t aaddr = effective_alias(la, *l);
     uint16_t aport = l->alias_port;
     dispatch(la, d, kDirOut, kClassUdp, l, oaddr, aaddr, aport, v);
-    set_l4_port(v.hdr + udp::kSrcPort, aport, v.cksum, true);
-    set_addr_with_l4(d, ip::kSrc, aaddr, v.cksum, true);
+    csum::BatchedUpdate l4(v.cksum);
+    set_l4_port(v.hdr + udp::kSrcPort, aport, l4);
+    set_addr_with_l4(d, ip::kSrc, aaddr, l4);
+    l4.commit(true);
     return PKT_ALIAS_OK;
 }
 
@@ -172,12 +194,20 @@ int udp_alias_in(Instance& la, Datagram& d) noexcept {
     uint32_t aaddr = effective_alias(la, *l);
     uint32_t oaddr = l->src_addr;
     uint16_t aport = v.dport();
-    set_l4_port(v.hdr + udp::kDstPort, l->src_port, v.cksum, true);
-    const int r = dispatch(la, d, kDirIn, kClassUdp, l, oaddr, aaddr, aport, v);
-    if (r != kNoHandler && r < 0) return PKT_ALIAS_IGNORED;
-    if (l->extra && l->extra->proxy_port) set_l4_port(v.hdr + udp::kSrcPort, l->extra->proxy_port, v.cksum, true);
-    if (l->extra && l->extra->proxy_addr) set_addr_with_l4(d, ip::kSrc, l->extra->proxy_addr, v.cksum, true);
-    set_addr_with_l4(d, ip::kDst, oaddr, v.cksum, true);
+    // As in tcp_alias_in: one checksum update unless a handler looks between.
+    const bool chain = handlers_may_want(kClassUdp, v.sport(), l->src_port);
+    csum::BatchedUpdate l4(v.cksum);
+    set_l4_port(v.hdr + udp::kDstPort, l->src_port, l4);
+    if (chain) {
+        l4.commit(true);
+        const int r = run_chain(la, d, kDirIn, kClassUdp, l, oaddr, aaddr, aport, v);
+        if (r != kNoHandler && r < 0) return PKT_ALIAS_IGNORED;
+        l4 = csum::BatchedUpdate(v.cksum);
+    }
+    if (l->extra && l->extra->proxy_port) set_l4_port(v.hdr + udp::kSrcPort, l->extra->proxy_port, l4);
+    if (l->extra && l->extra->proxy_addr) set_addr_with_l4(d, ip::kSrc, l->extra->proxy_addr, l4);
+    set_addr_with_l4(d, ip::kDst, oaddr, l4);
+    l4.commit(true);
     return PKT_ALIAS_OK;
 }
 

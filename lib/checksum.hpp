@@ -21,8 +21,11 @@ namespace nalias::csum {
 // Sums `len` bytes starting at `data` into a 32-bit accumulator (not folded).
 uint32_t accumulate(const uint8_t* data, size_t len, uint32_t sum = 0) noexcept;
 
+// Two end-around-carry steps fold any 32-bit sum: the first leaves at most
+// 0x1fffe, the second at most 0xffff (no loop, no branch).
 inline uint16_t fold(uint32_t sum) noexcept {
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
     return static_cast<uint16_t>(sum);
 }
 
@@ -42,9 +45,15 @@ inline uint16_t update16(uint16_t cksum, uint16_t old_word, uint16_t new_word) n
     return static_cast<uint16_t>(~fold(sum));
 }
 
+// Both halves in one sum with one fold: the same result as two update16
+// calls, since folding part of a sum first does not change its final fold.
 inline uint16_t update32(uint16_t cksum, uint32_t old_word, uint32_t new_word) noexcept {
-    cksum = update16(cksum, static_cast<uint16_t>(old_word), static_cast<uint16_t>(new_word));
-    return update16(cksum, static_cast<uint16_t>(old_word >> 16), static_cast<uint16_t>(new_word >> 16));
+    uint32_t sum = static_cast<uint16_t>(~cksum);
+    sum += static_cast<uint16_t>(~old_word);
+    sum += static_cast<uint16_t>(new_word);
+    sum += static_cast<uint16_t>(~(old_word >> 16));
+    sum += static_cast<uint16_t>(new_word >> 16);
+    return static_cast<uint16_t>(~fold(sum));
 }
 
 // Writes `value` (raw) into the 16-bit field at `field` and fixes the checksum
@@ -84,6 +93,50 @@ inline void adjust16_udp(uint8_t* cksum, uint16_t old_word, uint16_t new_word) n
     uint16_t c = update16(wire::load16(cksum), old_word, new_word);
     wire::store16(cksum, c == 0 ? 0xffff : c);
 }
+
+// Several fields under one transport checksum change together (a
+// translation's port and pseudo-header address): each field is written at
+// once, and their RFC 1624 terms go into a single checksum update at
+// commit().  The stored result is bit for bit what patching field by field
+// gives: an end-around-carry fold of a sum does not depend on where partial
+// folds happened, and the terms are the same (a 16-bit field that did not
+// change adds none; a 32-bit word that changed adds both halves, as
+// update32 does).  Nothing else may touch the checksum before commit().
+class BatchedUpdate {
+public:
+    explicit BatchedUpdate(uint8_t* cksum) noexcept : cksum_(cksum) {}
+    // Writes a 16-bit field the checksum covers.
+    void field16(uint8_t* field, uint16_t value) noexcept {
+        const uint16_t old = wire::load16(field);
+        if (old == value) return;
+        wire::store16(field, value);
+        add16(old, value);
+    }
+    // Records a covered 32-bit word changed elsewhere (pseudo-header).
+    void word32(uint32_t old_word, uint32_t new_word) noexcept {
+        add16(static_cast<uint16_t>(old_word), static_cast<uint16_t>(new_word));
+        add16(static_cast<uint16_t>(old_word >> 16), static_cast<uint16_t>(new_word >> 16));
+    }
+    // Stores the updated checksum; `udp` keeps a zero ("no checksum") zero
+    // and sends a computed zero as 0xffff (RFC 768).
+    void commit(bool udp) noexcept {
+        if (!changed_) return;
+        const uint16_t c = wire::load16(cksum_);
+        if (udp && c == 0) return;
+        const uint16_t r = static_cast<uint16_t>(~fold(sum_ + static_cast<uint16_t>(~c)));
+        wire::store16(cksum_, udp && r == 0 ? 0xffff : r);
+    }
+
+private:
+    void add16(uint16_t old_word, uint16_t new_word) noexcept {
+        sum_ += static_cast<uint16_t>(~old_word);
+        sum_ += new_word;
+        changed_ = true;
+    }
+    uint8_t* cksum_;
+    uint32_t sum_ = 0;  // at most 8 terms of 16 bits: no overflow
+    bool changed_ = false;
+};
 
 // Full TCP or UDP checksum of the datagram whose IP header is at `ip`
 // (header length `hl`, total length `total`), pseudo-header included; the

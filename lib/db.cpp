@@ -176,29 +176,6 @@ int kind_index(uint16_t type) noexcept {
     }
 }
 
-uint32_t sample_clock(Instance& la) noexcept {
-    uint32_t t;
-    if (la.clock) {
-        t = la.clock(la.clock_ctx);
-    } else {
-        timespec ts;
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-        t = static_cast<uint32_t>(ts.tv_sec);
-    }
-    // The table assumes time never goes backwards; a clock that does is
-    // followed only forwards, by its increments.
-    if (t >= la.last_clock) la.now += t - la.last_clock;
-    la.last_clock = t;
-    return la.now;
-}
-
-void housekeeping(Instance& la) noexcept {
-    const uint32_t before = la.now;
-    sample_clock(la);
-    la.links.sweep(la.now, LinkTable::kSweepBudget);
-    if (la.now != before && la.fragments.size()) la.fragments.expire(la.now, kFragmentPtrExpireSeconds);
-}
-
 uint32_t timeout_for_type(uint16_t type) noexcept {
     switch (type) {
     case IPPROTO_ICMP: return kIcmpExpireSeconds;
@@ -209,10 +186,6 @@ uint32_t timeout_for_type(uint16_t type) noexcept {
     case kLinkPptp: return kTcpExpireConnectedSeconds;
     default: return kProtoExpireSeconds;
     }
-}
-
-uint32_t effective_alias(const Instance& la, const Link& l) noexcept {
-    return l.alias_addr ? l.alias_addr : la.alias_addr;
 }
 
 uint32_t find_alias_address(Instance& la, uint32_t original) noexcept {
@@ -320,22 +293,29 @@ Link* relink(Instance& la, Link* old, uint32_t src, uint32_t dst, uint32_t alias
     return n;
 }
 
-Link* search_out(Instance& la, uint16_t type, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) noexcept {
+namespace {
+
+// The established-flow path runs search -> find_link -> find_udp_tcp once per
+// packet; these always-inline bodies let it do so without three calls.  The
+// exported functions below are the same bodies for the other callers.
+[[gnu::always_inline]] inline Link* search_out_inline(Instance& la, uint16_t type, uint32_t src, uint16_t sport,
+                                                      uint32_t dst, uint16_t dport) noexcept {
     Link* l = probe_out(la, type, src, sport, dst, dport);
     if (l && drop_if_expired(la, l)) return nullptr;
     return l;
 }
 
-Link* search_in(Instance& la, uint16_t type, uint32_t alias, uint16_t aport, uint32_t dst, uint16_t dport) noexcept {
+[[gnu::always_inline]] inline Link* search_in_inline(Instance& la, uint16_t type, uint32_t alias, uint16_t aport,
+                                                     uint32_t dst, uint16_t dport) noexcept {
     Link* l = probe_in(la, type, alias, aport, dst, dport);
     if (l && drop_if_expired(la, l)) return nullptr;
     return l;
 }
 
-Link* find_link_out(Instance& la, uint16_t type, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
-                    bool replace_partial) noexcept {
-    Link* l = search_out(la, type, src, sport, dst, dport);
-    if (l || !la.partial_links) return l;
+// The wildcard half of find_link_out, for when the exact key missed.
+[[gnu::noinline]] Link* find_partial_out(Instance& la, uint16_t type, uint32_t src, uint16_t sport, uint32_t dst,
+                                         uint16_t dport, bool replace_partial) noexcept {
+    Link* l = nullptr;
     if (dport != 0 && dst != 0) {
         l = search_out(la, type, src, sport, dst, 0);
         if (!l) l = search_out(la, type, src, sport, 0, dport);
@@ -345,12 +325,17 @@ Link* find_link_out(Instance& la, uint16_t type, uint32_t src, uint16_t sport, u
     return l;
 }
 
-namespace {
-
-Link* find_in_for_alias(Instance& la, uint16_t type, uint32_t alias, uint16_t aport, uint32_t dst, uint16_t dport,
-                        bool replace_partial) noexcept {
-    Link* l = search_in(la, type, alias, aport, dst, dport);
+[[gnu::always_inline]] inline Link* find_link_out_inline(Instance& la, uint16_t type, uint32_t src, uint16_t sport,
+                                                         uint32_t dst, uint16_t dport, bool replace_partial) noexcept {
+    Link* l = search_out_inline(la, type, src, sport, dst, dport);
     if (l || !la.partial_links) return l;
+    return find_partial_out(la, type, src, sport, dst, dport, replace_partial);
+}
+
+// The wildcard half of find_in_for_alias, for when the exact key missed.
+[[gnu::noinline]] Link* find_partial_in(Instance& la, uint16_t type, uint32_t alias, uint16_t aport, uint32_t dst,
+                                        uint16_t dport, bool replace_partial) noexcept {
+    Link* l = nullptr;
     // Most specific wildcard first: remote port unknown, then remote
     // address unknown, then both.
     const bool deny_eim = la.mode & PKT_ALIAS_DENY_INCOMING;
@@ -379,29 +364,56 @@ Link* find_in_for_alias(Instance& la, uint16_t type, uint32_t alias, uint16_t ap
     return l;
 }
 
-}  // namespace
+Link* find_in_for_alias(Instance& la, uint16_t type, uint32_t alias, uint16_t aport, uint32_t dst, uint16_t dport,
+                        bool replace_partial) noexcept {
+    Link* l = search_in(la, type, alias, aport, dst, dport);
+    if (l || !la.partial_links) return l;
+    return find_partial_in(la, type, alias, aport, dst, dport, replace_partial);
+}
 
-Link* find_link_in(Instance& la, uint16_t type, uint32_t alias, uint16_t aport, uint32_t dst, uint16_t dport,
-                   bool replace_partial) noexcept {
-    Link* l = find_in_for_alias(la, type, alias, aport, dst, dport, replace_partial);
+// What find_link_in tries once the exact key missed.
+[[gnu::noinline]] Link* find_in_after_miss(Instance& la, uint16_t type, uint32_t alias, uint16_t aport, uint32_t dst,
+                                           uint16_t dport, bool replace_partial) noexcept {
+    Link* l = nullptr;
+    if (la.partial_links) l = find_partial_in(la, type, alias, aport, dst, dport, replace_partial);
     // Redirects made with alias address 0 follow the instance's address.
     if (!l && la.any_alias_links && la.alias_addr != 0 && alias == la.alias_addr)
         l = find_in_for_alias(la, type, 0, aport, dst, dport, replace_partial);
     return l;
 }
 
-Link* find_udp_tcp_out(Instance& la, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto,
-                       bool create) noexcept {
-    Link* l = find_link_out(la, proto, src, sport, dst, dport, true);
-    const bool eim = proto == IPPROTO_UDP && (la.mode & PKT_ALIAS_UDP_EIM);
-    if (l) {
-        if (eim && !(l->flags & kEimMapping)) {
-            // Keep the endpoint's mapping alive while any of its flows is.
-            if (Link* m = probe_out(la, IPPROTO_UDP, src, sport, 0, 0)) use_link(la, *m);
-        }
-        return l;
-    }
-    if (!create) return nullptr;
+[[gnu::always_inline]] inline Link* find_link_in_inline(Instance& la, uint16_t type, uint32_t alias, uint16_t aport,
+                                                        uint32_t dst, uint16_t dport, bool replace_partial) noexcept {
+    Link* l = search_in_inline(la, type, alias, aport, dst, dport);
+    if (l || (!la.partial_links && !la.any_alias_links)) return l;
+    return find_in_after_miss(la, type, alias, aport, dst, dport, replace_partial);
+}
+
+}  // namespace
+
+Link* search_out(Instance& la, uint16_t type, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) noexcept {
+    return search_out_inline(la, type, src, sport, dst, dport);
+}
+
+Link* search_in(Instance& la, uint16_t type, uint32_t alias, uint16_t aport, uint32_t dst, uint16_t dport) noexcept {
+    return search_in_inline(la, type, alias, aport, dst, dport);
+}
+
+Link* find_link_out(Instance& la, uint16_t type, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                    bool replace_partial) noexcept {
+    return find_link_out_inline(la, type, src, sport, dst, dport, replace_partial);
+}
+
+Link* find_link_in(Instance& la, uint16_t type, uint32_t alias, uint16_t aport, uint32_t dst, uint16_t dport,
+                   bool replace_partial) noexcept {
+    return find_link_in_inline(la, type, alias, aport, dst, dport, replace_partial);
+}
+
+namespace {
+
+// A new outbound flow, kept out of line so that the hit path stays small.
+[[gnu::noinline]] Link* create_udp_tcp_out(Instance& la, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                                           uint8_t proto, bool eim) noexcept {
     const uint32_t alias = find_alias_address(la, src);
     if (eim) {
         Link* m = add_link(la, src, 0, alias, sport, 0, kGetAliasPort, IPPROTO_UDP, kEimMapping | kNoSocket);
@@ -411,10 +423,28 @@ Link* find_udp_tcp_out(Instance& la, uint32_t src, uint32_t dst, uint16_t sport,
     return add_link(la, src, dst, alias, sport, dport, kGetAliasPort, proto);
 }
 
-Link* find_udp_tcp_in(Instance& la, uint32_t dst, uint32_t alias, uint16_t dport, uint16_t aport, uint8_t proto,
-                      bool create, bool* for_host) noexcept {
-    Link* l = find_link_in(la, proto, alias, aport, dst, dport, create);
-    if (l || !create || (la.mode & PKT_ALIAS_DENY_INCOMING)) return l;
+}  // namespace
+
+Link* find_udp_tcp_out(Instance& la, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto,
+                       bool create) noexcept {
+    Link* l = find_link_out_inline(la, proto, src, sport, dst, dport, true);
+    const bool eim = proto == IPPROTO_UDP && (la.mode & PKT_ALIAS_UDP_EIM);
+    if (l) {
+        if (eim && !(l->flags & kEimMapping)) {
+            // Keep the endpoint's mapping alive while any of its flows is.
+            if (Link* m = probe_out(la, IPPROTO_UDP, src, sport, 0, 0)) use_link(la, *m);
+        }
+        return l;
+    }
+    if (!create) return nullptr;
+    return create_udp_tcp_out(la, src, dst, sport, dport, proto, eim);
+}
+
+namespace {
+
+// Unsolicited inbound: kept out of line, as create_udp_tcp_out.
+[[gnu::noinline]] Link* create_udp_tcp_in(Instance& la, uint32_t dst, uint32_t alias, uint16_t dport, uint16_t aport,
+                                          uint8_t proto, bool* for_host) noexcept {
     const uint32_t target = find_original_address(la, alias);
     // Unsolicited traffic for the NAT host itself needs no state (libalias
     // would create a link for every probe of a port scan).
@@ -423,6 +453,15 @@ Link* find_udp_tcp_in(Instance& la, uint32_t dst, uint32_t alias, uint16_t dport
         return nullptr;
     }
     return add_link(la, target, dst, alias, aport, dport, aport, proto);
+}
+
+}  // namespace
+
+Link* find_udp_tcp_in(Instance& la, uint32_t dst, uint32_t alias, uint16_t dport, uint16_t aport, uint8_t proto,
+                      bool create, bool* for_host) noexcept {
+    Link* l = find_link_in_inline(la, proto, alias, aport, dst, dport, create);
+    if (l || !create || (la.mode & PKT_ALIAS_DENY_INCOMING)) return l;
+    return create_udp_tcp_in(la, dst, alias, dport, aport, proto, for_host);
 }
 
 Link* find_icmp_out(Instance& la, uint32_t src, uint32_t dst, uint16_t id, bool create) noexcept {

@@ -19,17 +19,47 @@
 #include "instance.hpp"
 
 #include <cstdint>
+#include <time.h>
 
 namespace nalias {
 
 // AddLink's alias_port_param sentinel: allocate an alias port (or ICMP id).
 constexpr int kGetAliasPort = -1;
 
-uint32_t sample_clock(Instance& la) noexcept;
-void housekeeping(Instance& la) noexcept;
+// Reads the clock (the instance's own, or CLOCK_MONOTONIC_COARSE) into
+// la.now.  Every packet samples it, so that expiry stays exact to the second
+// and a caller's clock is honoured on every packet; inline, as the packet
+// path's call overhead was a measurable share of an established flow.
+inline uint32_t sample_clock(Instance& la) noexcept {
+    uint32_t t;
+    if (la.clock) {
+        t = la.clock(la.clock_ctx);
+    } else {
+        timespec ts;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        t = static_cast<uint32_t>(ts.tv_sec);
+    }
+    // The table assumes time never goes backwards; a clock that does is
+    // followed only forwards, by its increments.
+    if (t >= la.last_clock) la.now += t - la.last_clock;
+    la.last_clock = t;
+    return la.now;
+}
+
+// Per-packet bounded expiry: links within the sweep budget, then fragments
+// when the second changed.
+inline void housekeeping(Instance& la) noexcept {
+    const uint32_t before = la.now;
+    sample_clock(la);
+    la.links.sweep(la.now, LinkTable::kSweepBudget);
+    if (la.now != before && la.fragments.size()) la.fragments.expire(la.now, kFragmentPtrExpireSeconds);
+}
 
 uint32_t timeout_for_type(uint16_t type) noexcept;
-uint32_t effective_alias(const Instance& la, const Link& l) noexcept;
+// A link with alias address 0 follows the instance's alias address.
+inline uint32_t effective_alias(const Instance& la, const Link& l) noexcept {
+    return l.alias_addr ? l.alias_addr : la.alias_addr;
+}
 
 // Address mapping for the no-port paths (RedirectAddr, SetTarget).
 uint32_t find_alias_address(Instance& la, uint32_t original) noexcept;

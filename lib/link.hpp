@@ -11,7 +11,7 @@
 //  - The instance owns every link; indexes and lists never do.  A link is
 //    created and destroyed only by LinkTable.
 //  - A link is in the out index iff kIndexedOut is set, in the in index iff
-//    kIndexedIn is set, and in an expiry queue iff it is not permanent.
+//    kIndexedIn is set, and in an expiry-wheel bucket iff it is not permanent.
 //  - Address and port fields are in network order; a remote address or port
 //    of 0 makes the link partial (a wildcard that only redirects create, or a
 //    handler's data-connection link waiting for its first packet).
@@ -47,13 +47,17 @@ enum LinkFlags : uint16_t {
     kPermanent = 0x0001,      // redirect: never expires, kept across address resets
     kIndexedOut = 0x0002,
     kIndexedIn = 0x0004,
-    kRequeue = 0x0008,        // used since it entered its expiry queue (lazy LRU)
+    kRequeue = 0x0008,        // unused since expiry moved to timer wheels; value reserved
     kEimMapping = 0x0010,     // UDP endpoint-independent mapping; survives ReLink
     kNoSocket = 0x0020,       // never bind a USE_SOCKETS placeholder for it
     kAckModified = 0x0040,    // TCP sequence deltas are recorded in extra
     kShadowed = 0x0080,       // hidden by a newer link with the same key
     kUnregisteredSelf = 0x0100,  // created while aliasing a public source to itself
 };
+
+// Expiry-wheel hook: auto_unlink lets a link leave its bucket in O(1)
+// without knowing which bucket it is in (lib/link_table.hpp).
+using ExpiryMemberHook = bi::list_member_hook<bi::link_mode<bi::auto_unlink>>;
 
 // TCP state per direction, as libalias tracks it.
 enum TcpState : uint8_t { kTcpNotConnected = 0, kTcpConnected = 1, kTcpDisconnected = 2 };
@@ -94,7 +98,7 @@ struct LinkExtra {
 struct alias_link {
     boost::intrusive::unordered_set_member_hook<> out_hook;
     boost::intrusive::unordered_set_member_hook<> in_hook;
-    boost::intrusive::list_member_hook<> expiry_hook;
+    nalias::ExpiryMemberHook expiry_hook;
     uint32_t src_addr = 0, dst_addr = 0, alias_addr = 0;
     uint16_t src_port = 0, dst_port = 0, alias_port = 0;
     uint16_t type = 0;
@@ -121,4 +125,5 @@ struct alias_link {
 
 namespace nalias {
 using Link = ::alias_link;
+static_assert(sizeof(Link) == 72, "the hot part of a link is 72 bytes (docs/performance.md)");
 }

@@ -150,18 +150,18 @@ template <class Index> bool LinkTable::split_one(Index& index, BucketArray& buck
 
 uint8_t LinkTable::queue_for(uint32_t seconds) noexcept {
     for (std::size_t i = 0; i < queue_count_; ++i)
-        if (queues_[i].seconds == seconds) return static_cast<uint8_t>(i);
+        if (wheels_[i].seconds == seconds) return static_cast<uint8_t>(i);
     if (queue_count_ < kMaxQueues) {
-        queues_[queue_count_].seconds = seconds;
+        wheels_[queue_count_].seconds = seconds;
+        wheels_[queue_count_].width = width_for(seconds);
         return static_cast<uint8_t>(queue_count_++);
     }
-    // Out of queues (more distinct timeouts than any real configuration
+    // Out of wheels (more distinct timeouts than any real configuration
     // uses): the nearest longer timeout keeps the link at least as long.
     std::size_t best = 0;
     for (std::size_t i = 0; i < queue_count_; ++i) {
-        const uint32_t s = queues_[i].seconds;
-        if ((s >= seconds && (queues_[best].seconds < seconds || s < queues_[best].seconds)) ||
-            (queues_[best].seconds < seconds && s > queues_[best].seconds))
+        const uint32_t s = wheels_[i].seconds, b = wheels_[best].seconds;
+        if ((s >= seconds && (b < seconds || s < b)) || (b < seconds && s > b))
             best = i;
     }
     return static_cast<uint8_t>(best);
@@ -202,22 +202,26 @@ void LinkTable::erase_in(Link& l) noexcept {
 
 bool LinkTable::reclaim_for_limit(uint32_t now) noexcept {
     // Only links that are already due go; a full table never evicts a live
-    // flow, so a flood cannot push established connections out.
-    const std::size_t before = dynamic_count_;
-    for (std::size_t i = 0; i < queue_count_ && dynamic_count_ >= before; ++i) {
-        auto& q = queues_[i];
-        unsigned budget = kSweepBudget;
-        while (budget-- && !q.list.empty()) {
-            Link& h = q.list.front();
-            if (now - h.last_used >= q.seconds) {
-                destroy(&h, true);
+    // flow, so a flood cannot push established connections out.  Overdue
+    // links sit in due buckets (the sweep with a larger budget finds them)
+    // or, for wheels wider than a second, in the bucket of the present
+    // tick, which is searched too.
+    sweep_wheels(now, kReclaimBudget);
+    if (dynamic_count_ < limit_) return true;
+    for (std::size_t i = 0; i < queue_count_ && dynamic_count_ >= limit_; ++i) {
+        Wheel& w = wheels_[i];
+        if (w.links == 0 || w.cursor != due_end(w, now)) continue;
+        ExpiryList& bucket = w.buckets[w.cursor % kWheelBuckets];
+        for (unsigned budget = kReclaimBudget; budget && !bucket.empty() && dynamic_count_ >= limit_; --budget) {
+            Link& l = bucket.front();
+            if (now - l.last_used >= w.seconds) {
+                destroy(&l, true);
                 ++expired_count;
-            } else if (h.flags & kRequeue) {
-                h.flags &= ~kRequeue;
-                q.list.pop_front();
-                q.list.push_back(h);
             } else {
-                break;
+                // Refiled: a used link moves to a later bucket, the rest to
+                // the back of this one, so the next search sees others.
+                l.expiry_hook.unlink();
+                file(w, l);
             }
         }
     }
@@ -241,6 +245,7 @@ Link* LinkTable::create(const Link& f, uint32_t timeout, uint32_t now, bool inde
     l->alias_port = f.alias_port;
     l->type = f.type;
     l->flags = static_cast<uint16_t>(f.flags & ~(kIndexedOut | kIndexedIn | kRequeue));
+    l->queue = kNoQueue;
     l->last_used = now;
     if (index_out && !insert_out(*l)) {
         l->~Link();
@@ -260,7 +265,9 @@ Link* LinkTable::create(const Link& f, uint32_t timeout, uint32_t now, bool inde
         ++permanent_count_;
     } else {
         l->queue = queue_for(timeout);
-        queues_[l->queue].list.push_back(*l);
+        Wheel& w = wheels_[l->queue];
+        if (w.links++ == 0 && w.cursor < due_end(w, now)) w.cursor = due_end(w, now);
+        file(w, *l);
         ++dynamic_count_;
     }
     ++created;
@@ -272,11 +279,11 @@ void LinkTable::destroy(Link* l, bool expired) noexcept {
     if (on_destroy) on_destroy(on_destroy_ctx, *l, expired);
     erase_out(*l);
     erase_in(*l);
+    l->expiry_hook.unlink();
     if (l->queue == kNoQueue) {
-        all_permanent_.erase(all_permanent_.iterator_to(*l));
         --permanent_count_;
     } else {
-        queues_[l->queue].list.erase(queues_[l->queue].list.iterator_to(*l));
+        --wheels_[l->queue].links;
         --dynamic_count_;
     }
     l->~Link();
@@ -290,23 +297,25 @@ void LinkTable::set_timeout(Link& l, uint32_t timeout, uint32_t now) noexcept {
     }
     const uint8_t q = queue_for(timeout);
     if (l.queue == q) return;
+    l.expiry_hook.unlink();
     if (l.queue == kNoQueue) {
-        all_permanent_.erase(all_permanent_.iterator_to(l));
         --permanent_count_;
         ++dynamic_count_;
         l.flags &= ~kPermanent;
     } else {
-        queues_[l.queue].list.erase(queues_[l.queue].list.iterator_to(l));
+        --wheels_[l.queue].links;
     }
     l.queue = q;
     l.last_used = now;
-    l.flags &= ~kRequeue;
-    queues_[q].list.push_back(l);
+    Wheel& w = wheels_[q];
+    if (w.links++ == 0 && w.cursor < due_end(w, now)) w.cursor = due_end(w, now);
+    file(w, l);
 }
 
 void LinkTable::make_permanent(Link& l) noexcept {
     if (l.queue == kNoQueue) return;
-    queues_[l.queue].list.erase(queues_[l.queue].list.iterator_to(l));
+    l.expiry_hook.unlink();
+    --wheels_[l.queue].links;
     --dynamic_count_;
     l.queue = kNoQueue;
     l.flags |= kPermanent;
@@ -314,43 +323,68 @@ void LinkTable::make_permanent(Link& l) noexcept {
     ++permanent_count_;
 }
 
-unsigned LinkTable::sweep_queues(uint32_t now, unsigned budget) noexcept {
-    last_sweep_ = now;
+void LinkTable::file(Wheel& w, Link& l) noexcept {
+    // Deadlines past the cursor's last tick (the cursor lags while work is
+    // pending) wait in its last bucket and are examined early, which the
+    // idle test makes harmless.
+    uint64_t tick = (uint64_t{l.last_used} + w.seconds) / w.width;
+    if (tick < w.cursor) tick = w.cursor;
+    if (tick >= w.cursor + kWheelBuckets) tick = w.cursor + kWheelBuckets - 1;
+    w.buckets[tick % kWheelBuckets].push_back(l);
+}
+
+unsigned LinkTable::sweep_wheel(Wheel& w, uint32_t now, unsigned& budget) noexcept {
+    const uint64_t end = due_end(w, now);
+    if (w.links == 0) {
+        if (w.cursor < end) w.cursor = end;
+        return 0;
+    }
+    // After a jump of more than N ticks every bucket is due: relabelling
+    // them as the last N ticks changes nothing but the empty ones walked.
+    if (end > w.cursor + kWheelBuckets) w.cursor = end - kWheelBuckets;
     unsigned removed = 0;
-    bool exhausted = false;
-    for (std::size_t i = 0; i < queue_count_; ++i) {
-        auto& q = queues_[i];
-        while (!q.list.empty()) {
-            if (budget == 0) {
-                exhausted = true;
-                break;
-            }
-            Link& h = q.list.front();
-            if (now - h.last_used >= q.seconds) {
-                --budget;
-                destroy(&h, true);
+    while (w.cursor < end) {
+        ExpiryList& bucket = w.buckets[w.cursor % kWheelBuckets];
+        while (!bucket.empty()) {
+            if (budget == 0) return removed;
+            --budget;
+            Link& l = bucket.front();
+            if (now - l.last_used >= w.seconds) {
+                destroy(&l, true);
                 ++expired_count;
                 ++removed;
-            } else if (h.flags & kRequeue) {
-                --budget;
-                h.flags &= ~kRequeue;
-                q.list.pop_front();
-                q.list.push_back(h);
             } else {
-                break;
+                // Used since it was filed: its new deadline is past `now`,
+                // so it lands in a later tick, never back in this bucket.
+                bucket.pop_front();
+                file(w, l);
             }
         }
-        if (exhausted) break;
+        ++w.cursor;
     }
-    sweep_pending_ = exhausted;
+    return removed;
+}
+
+unsigned LinkTable::sweep_wheels(uint32_t now, unsigned budget) noexcept {
+    last_sweep_ = now;
+    unsigned removed = 0;
+    bool pending = false;
+    for (std::size_t i = 0; i < queue_count_; ++i) {
+        Wheel& w = wheels_[i];
+        removed += sweep_wheel(w, now, budget);
+        if (w.cursor < due_end(w, now)) {
+            pending = true;
+            break;
+        }
+    }
+    sweep_pending_ = pending;
     return removed;
 }
 
 void LinkTable::clear(bool keep_permanent) noexcept {
-    for (std::size_t i = 0; i < queue_count_; ++i) {
-        auto& q = queues_[i].list;
-        while (!q.empty()) destroy(&q.front());
-    }
+    for (std::size_t i = 0; i < queue_count_; ++i)
+        for (auto& bucket : wheels_[i].buckets)
+            while (!bucket.empty()) destroy(&bucket.front());
     if (!keep_permanent)
         while (!all_permanent_.empty()) destroy(&all_permanent_.front());
 }

@@ -5,21 +5,31 @@
 // Data model.  Links live in a pool of fixed-size slots owned by the table.
 // Two intrusive hash indexes (Boost.Intrusive unordered_set, power-of-two
 // buckets, keyed hash) find a link from an outbound packet (out index) or an
-// inbound one (in index).  Expiry uses one intrusive list per distinct
-// timeout ("queue"): a link enters the tail of its timeout's queue, so each
-// queue is ordered by entry time.  A hit only stamps `last_used` and sets
-// kRequeue (one write to a line the lookup already touched); the sweep looks
-// at queue heads only and either expires the head, moves it to the tail if
-// it was used since it entered (lazy LRU), or stops at the first head that
-// is neither due nor used.  The sweep runs at most once per clock second
-// plus while work is pending, with a per-packet budget, so no packet pays
-// more than a bounded amount of housekeeping.  The price of the lazy
-// requeue: a link used after it was queued moves to the tail only when it
-// reaches the head, so after its last use it may wait behind younger links
-// and stay in the table up to one extra timeout (lookups never use it:
-// expired() is checked on every hit).  docs/performance.md has the numbers.
+// inbound one (in index).
 //
-// The buckets store no hash: keys compare in two 64-bit words, so a stored
+// Expiry.  Each distinct timeout T has a calendar ("wheel") of kWheelBuckets
+// (N = 64) intrusive lists; bucket i holds the links whose deadline
+// (last_used + T when they were filed) falls in a tick k = deadline / w with
+// k mod N = i, where the width is w = max(1, ceil(T / (N-1))) seconds.  A
+// hit only stamps `last_used` (one write to a line the lookup already
+// touched; no list operation).  The sweep walks each wheel's cursor over the
+// ticks whose whole range [k*w, (k+1)*w) has passed and examines every link
+// there: idle for T or more -> destroyed, otherwise (used since it was
+// filed) -> filed again under its new deadline, which lies in a later tick.
+// So a link leaves the table at most w-1 seconds after it became due:
+// exactly on time for T <= 63 s (w = 1), within 4 s for 300 s, within
+// 1371 s for the 86400 s of an established TCP connection.  Links filed
+// with a deadline beyond the cursor's N ticks (the cursor lags while work
+// is pending) go to its last bucket and are re-examined there: examining
+// early is harmless, the idle test decides.  A clock that jumps forward by
+// more than N ticks makes every bucket due: the cursor then skips ahead to
+// N ticks before the present, so no call walks more than N empty buckets.
+// The sweep runs at most once per clock second plus while work is pending,
+// with a per-packet budget of examined links, so no packet pays more than a
+// bounded amount of housekeeping.  Lookups also test expired() on every hit.
+// docs/performance.md has the numbers.
+//
+// The index buckets store no hash: keys compare in two 64-bit words, so a stored
 // hash would only speed up rehashing and would cost 16 bytes per link.
 //
 // Growth never stops the world.  The indexes use linear hashing
@@ -32,7 +42,9 @@
 // steady load of 1 the two indexes cost 16 bytes per link.
 //
 // Invariants: every link in an index is also counted in size(); dynamic
-// links never exceed the link limit; a permanent link is in no queue.
+// links never exceed the link limit; a permanent link is in no wheel; a
+// dynamic link is in exactly one bucket of the wheel of its `queue`, at or
+// after that wheel's cursor and less than N ticks beyond it.
 #pragma once
 
 #include "link.hpp"
@@ -59,7 +71,9 @@ struct InKeyOf {
 
 using OutHook = bi::member_hook<Link, bi::unordered_set_member_hook<>, &Link::out_hook>;
 using InHook = bi::member_hook<Link, bi::unordered_set_member_hook<>, &Link::in_hook>;
-using ExpiryHook = bi::member_hook<Link, bi::list_member_hook<>, &Link::expiry_hook>;
+// auto_unlink: a link can leave whichever wheel bucket it is in in O(1)
+// without the table knowing which one (the link stores no bucket number).
+using ExpiryHook = bi::member_hook<Link, ExpiryMemberHook, &Link::expiry_hook>;
 
 using OutIndex = bi::unordered_set<Link, OutHook, bi::key_of_value<OutKeyOf>, bi::hash<KeyedFlowHash>,
                                    bi::power_2_buckets<true>, bi::incremental<true>, bi::constant_time_size<true>>;
@@ -93,7 +107,7 @@ private:
     bool mapped_ = false;
     Bucket fallback_[kInitialBuckets];
 };
-using ExpiryQueue = bi::list<Link, ExpiryHook, bi::constant_time_size<false>>;
+using ExpiryList = bi::list<Link, ExpiryHook, bi::constant_time_size<false>>;
 
 // Fixed-size slot allocator: links are carved from chunks and recycled
 // through a free list, so creating a link costs no malloc in steady state.
@@ -142,11 +156,16 @@ private:
 class LinkTable {
 public:
     static constexpr uint8_t kNoQueue = 0xff;
-    static constexpr std::size_t kMaxQueues = 32;
+    static constexpr std::size_t kMaxQueues = 32;  // distinct timeouts (wheels)
+    // Buckets per wheel: timeouts up to kWheelBuckets-1 seconds expire exactly.
+    static constexpr std::size_t kWheelBuckets = 64;
     // Links per in-use bucket before a split: chains average one link.
     static constexpr std::size_t kMaxLoad = 1;
-    // Housekeeping budget: queue-head operations per packet.
+    // Housekeeping budget: links examined per packet.
     static constexpr unsigned kSweepBudget = 32;
+    // Links examined when a new link meets the limit: reclaiming an overdue
+    // link is worth more work than refusing a flow.
+    static constexpr unsigned kReclaimBudget = 8 * kSweepBudget;
 
     explicit LinkTable(const HashSecret& secret);
     LinkTable(const LinkTable&) = delete;
@@ -155,10 +174,10 @@ public:
 
     // Creates a link with the given fields (flags may include kPermanent);
     // indexes it in both indexes, unless `index_out`/`index_in` say otherwise,
-    // and queues it with `timeout` seconds.  nullptr when the link limit is
+    // and files it in the wheel of `timeout` seconds.  nullptr when the link limit is
     // reached and nothing could be reclaimed, or memory is exhausted.
     Link* create(const Link& fields, uint32_t timeout, uint32_t now, bool index_out = true, bool index_in = true) noexcept;
-    // Unindexes, dequeues and frees the link; `on_destroy` runs first.
+    // Unindexes, unfiles and frees the link; `on_destroy` runs first.
     void destroy(Link* l, bool expired = false) noexcept;
 
     Link* find_out(const FlowKey& k) noexcept {
@@ -174,28 +193,27 @@ public:
     void erase_out(Link& l) noexcept;
     void erase_in(Link& l) noexcept;
 
-    // Refreshes a link on use: stamps the time and marks it for lazy requeue.
+    // Refreshes a link on use; the sweep refiles it when its bucket is due.
     void touch(Link& l, uint32_t now) noexcept {
-        if (l.last_used != now) {
-            l.last_used = now;
-            l.flags |= kRequeue;
-        }
+        if (l.last_used != now) l.last_used = now;
     }
     bool expired(const Link& l, uint32_t now) const noexcept {
-        return l.queue != kNoQueue && now - l.last_used >= queues_[l.queue].seconds;
+        return l.queue != kNoQueue && now - l.last_used >= wheels_[l.queue].seconds;
     }
     uint32_t timeout_of(const Link& l) const noexcept {
-        return l.queue == kNoQueue ? 0 : queues_[l.queue].seconds;
+        return l.queue == kNoQueue ? 0 : wheels_[l.queue].seconds;
     }
-    // Moves the link to the queue of `timeout` seconds (0 = make permanent).
+    // Seconds a link of this timeout may outlive its deadline (w - 1).
+    static uint32_t lateness_bound(uint32_t timeout) noexcept { return width_for(timeout) - 1; }
+    // Moves the link to the wheel of `timeout` seconds (0 = make permanent).
     void set_timeout(Link& l, uint32_t timeout, uint32_t now) noexcept;
     void make_permanent(Link& l) noexcept;
 
-    // Housekeeping: expires due links within the budget; returns links
-    // expired.  Inline for the common case of every packet but one a second.
+    // Housekeeping: examines links of due buckets within the budget (links
+    // examined); returns links expired.  Inline for the common case of every packet but one a second.
     unsigned sweep(uint32_t now, unsigned budget) noexcept {
         if (now == last_sweep_ && !sweep_pending_) return 0;
-        return sweep_queues(now, budget);
+        return sweep_wheels(now, budget);
     }
     bool sweep_pending() const noexcept { return sweep_pending_; }
 
@@ -208,8 +226,9 @@ public:
     }
     template <class Fn> void for_each(Fn&& fn) {
         for (auto& l : all_permanent_) fn(l);
-        for (auto& q : queues_)
-            for (auto& l : q.list) fn(l);
+        for (std::size_t i = 0; i < queue_count_; ++i)
+            for (auto& bucket : wheels_[i].buckets)
+                for (auto& l : bucket) fn(l);
     }
 
     std::size_t dynamic_count() const noexcept { return dynamic_count_; }
@@ -230,25 +249,36 @@ public:
     unsigned long long created = 0, expired_count = 0, refused = 0;
 
 private:
-    struct Queue {
-        uint32_t seconds = 0;
-        ExpiryQueue list;
+    struct Wheel {
+        uint32_t seconds = 0;        // the timeout T
+        uint32_t width = 1;          // seconds per bucket
+        uint64_t cursor = 0;         // first tick not yet swept; ticks before it are empty
+        std::size_t links = 0;       // links filed in this wheel
+        std::array<ExpiryList, kWheelBuckets> buckets;
     };
+    static uint32_t width_for(uint32_t seconds) noexcept {
+        const uint32_t w = (seconds + (kWheelBuckets - 2)) / (kWheelBuckets - 1);
+        return w ? w : 1;
+    }
+    // First tick whose range has not wholly passed at `now`.
+    static uint64_t due_end(const Wheel& w, uint32_t now) noexcept { return (uint64_t{now} + 1) / w.width; }
+    void file(Wheel& w, Link& l) noexcept;
+    unsigned sweep_wheel(Wheel& w, uint32_t now, unsigned& budget) noexcept;
     uint8_t queue_for(uint32_t seconds) noexcept;
     void grow_if_needed() noexcept;
     template <class Index> static bool split_one(Index& index, BucketArray& buckets) noexcept;
     template <class Index> static void construct_unsplit(Index& index, BucketArray& buckets) noexcept;
     bool reclaim_for_limit(uint32_t now) noexcept;
-    unsigned sweep_queues(uint32_t now, unsigned budget) noexcept;
+    unsigned sweep_wheels(uint32_t now, unsigned budget) noexcept;
 
     KeyedFlowHash hasher_;
     BucketArray out_buckets_;  // declared before the indexes: they are destroyed first
     BucketArray in_buckets_;
     OutIndex out_;
     InIndex in_;
-    std::array<Queue, kMaxQueues> queues_{};
+    std::array<Wheel, kMaxQueues> wheels_{};
     std::size_t queue_count_ = 0;
-    ExpiryQueue all_permanent_;  // permanent links, for clear() and iteration
+    ExpiryList all_permanent_;  // permanent links, for clear() and iteration
     LinkPool pool_;
     std::size_t dynamic_count_ = 0, permanent_count_ = 0;
     std::size_t limit_;

@@ -39,8 +39,24 @@ struct Datagram {
     bool refresh_length() noexcept;
 };
 
-// Structural validation; false means PKT_ALIAS_IGNORED.
-bool parse_datagram(void* ptr, int maxpacketsize, Datagram& d) noexcept;
+// Structural validation; false means PKT_ALIAS_IGNORED.  Inline because
+// every packet pays for it and the call cost more than the checks.
+inline bool parse_datagram(void* ptr, int maxpacketsize, Datagram& d) noexcept {
+    if (!ptr || maxpacketsize < static_cast<int>(wire::ip::kMinHeader)) return false;
+    auto* p = static_cast<uint8_t*>(ptr);
+    if ((p[wire::ip::kVerIhl] >> 4) != 4) return false;
+    const std::size_t hl = static_cast<std::size_t>(p[wire::ip::kVerIhl] & 0x0f) * 4;
+    const std::size_t len = wire::get_be16(p + wire::ip::kTotalLength);
+    const auto max = static_cast<std::size_t>(maxpacketsize);
+    // "Defense against mangled packets": the header and the datagram must fit.
+    if (hl < wire::ip::kMinHeader || hl > max || len > max || len < hl) return false;
+    d.ip = p;
+    d.hl = hl;
+    d.len = len;
+    d.max = max;
+    d.proto = p[wire::ip::kProtocol];
+    return true;
+}
 
 int tcp_alias_out(Instance& la, Datagram& d, bool create) noexcept;
 int tcp_alias_in(Instance& la, Datagram& d) noexcept;
@@ -72,6 +88,16 @@ inline void set_addr_with_l4(Datagram& d, std::size_t off, uint32_t value, uint8
     csum::patch32(d.ip + off, d.ip + wire::ip::kChecksum, value);
     if (udp) csum::adjust32_udp(cksum, old, value);
     else csum::adjust32(cksum, old, value);
+}
+
+// The same two rewrites with their transport checksum terms collected in
+// `l4` (one update at l4.commit()); the IP header checksum is fixed at once.
+inline void set_l4_port(uint8_t* field, uint16_t value, csum::BatchedUpdate& l4) noexcept { l4.field16(field, value); }
+inline void set_addr_with_l4(Datagram& d, std::size_t off, uint32_t value, csum::BatchedUpdate& l4) noexcept {
+    const uint32_t old = wire::load32(d.ip + off);
+    if (old == value) return;
+    csum::patch32(d.ip + off, d.ip + wire::ip::kChecksum, value);
+    l4.word32(old, value);
 }
 
 }  // namespace nalias

@@ -146,7 +146,7 @@ TEST_CASE("TCP: 90 s after one side closes, 10 s after both", "[expiry][tcp]") {
     }
 }
 
-TEST_CASE("redirects never expire; the flows they create do", "[expiry][redirect]") {
+TEST_CASE("redirects never expire, the flows they create do", "[expiry][redirect]") {
     Clocked c;
     // Static address mappings open no new inbound flows under DENY_INCOMING.
     LibAliasSetMode(c.nat.la, 0, PKT_ALIAS_DENY_INCOMING);

@@ -191,7 +191,7 @@ TEST_CASE("two PPTP clients behind one alias call one server with the same Call 
     CHECK(sli_out.be16(kPayload + 12) == 0x4000);
 }
 
-TEST_CASE("clearing a PPTP call removes its links; the other call is unaffected", "[pptp]") {
+TEST_CASE("clearing a PPTP call removes its links, the other call is unaffected", "[pptp]") {
     Nat nat;
     Client a{prv1, 1100}, b{prv2, 1100};
     a.connect(nat.la);

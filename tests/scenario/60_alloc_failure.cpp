@@ -50,9 +50,7 @@ unsigned walked_links(libalias* la) {
 
 // The instance's own bookkeeping agrees with what it holds.
 void check_consistent(libalias* la) {
-    const alias_stats s = stats_of(la);
-    CHECK(walked_links(la) == s.total);
-    CHECK(s.icmp + s.udp + s.tcp + s.sctp + s.pptp + s.proto + s.frag_id == s.total);
+    CHECK(walked_links(la) == stats_of(la).total);
 }
 
 // A fresh UDP flow from `inside` translates out and its reply comes back.
@@ -279,7 +277,7 @@ TEST_CASE("an FTP PORT rewrite short of memory keeps the TCP stream consistent",
     }
 }
 
-TEST_CASE("SaveFragment short of memory refuses by value; every saved fragment comes back", "[fault][fragments]") {
+TEST_CASE("SaveFragment short of memory refuses by value and every saved fragment comes back", "[fault][fragments]") {
     Nat nat(masq, kNoSockets, PKT_ALIAS_USE_SOCKETS);
     constexpr int kFragments = 300;
     std::vector<void*> copies;

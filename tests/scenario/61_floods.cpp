@@ -84,7 +84,7 @@ void exchange(Nat& nat, Connection& c) {
 
 }  // namespace
 
-TEST_CASE("a flood of new outbound flows stops at the link limit; established flows keep working", "[abuse][limits]") {
+TEST_CASE("a flood of new outbound flows stops at the link limit while established flows keep working", "[abuse][limits]") {
     constexpr unsigned kLimit = 600;
     constexpr unsigned kEstablished = 40;
     constexpr unsigned kFlood = 6000;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // LinkTable on its own: lookups by both keys, incremental index growth
 // (never more than one bucket split per insert, load kept at 1), bytes per
-// link, lazy-LRU expiry within the sweep budget, and the link limit.
+// link, wheel expiry within the sweep budget and its lateness bound, and
+// the link limit.
 //
 // The library exports only the C ABI, so this test compiles the table's
 // one source file into itself (it depends on nothing else in lib/).
@@ -138,4 +139,76 @@ TEST_CASE("at the limit a new link is refused unless an expired one can be recla
     CHECK(t.refused == 1);
     CHECK(t.dynamic_count() <= 10);
     CHECK(t.find_out(fields(12).out_key()) == l);
+}
+
+// The perf engineer's case: a link refreshed right after it was filed, then
+// idle, while younger links keep arriving.  It must go within the lateness
+// bound ceil(T/63)-1 of its deadline, whatever its timeout.
+TEST_CASE("a refreshed link expires within the wheel's lateness bound behind younger links", "[link_table]") {
+    for (const uint32_t timeout : {10u, 63u, 64u, 300u, 7440u, 86400u}) {
+        LinkTable t(kSecret);
+        const uint32_t start = 1000;
+        Link* first = t.create(fields(0), timeout, start);
+        REQUIRE(first != nullptr);
+        t.touch(*first, start + 1);
+        const uint32_t due = start + 1 + timeout;
+        uint32_t gone_at = 0;
+        for (uint32_t now = start + 2; now <= due + timeout && !gone_at; ++now) {
+            if (now < start + 2000) REQUIRE(t.create(fields(now - start), timeout, now) != nullptr);
+            // As many packets as the second needs: wide buckets fall due
+            // with hundreds of links at once.
+            do t.sweep(now, LinkTable::kSweepBudget);
+            while (t.sweep_pending());
+            if (!t.find_out(fields(0).out_key())) gone_at = now;
+        }
+        INFO("timeout " << timeout << " gone at " << gone_at << " due " << due);
+        CHECK(gone_at >= due);
+        CHECK(gone_at <= due + LinkTable::lateness_bound(timeout));
+        if (timeout <= 63) CHECK(gone_at == due);
+    }
+    CHECK(LinkTable::lateness_bound(300) == 4);
+    CHECK(LinkTable::lateness_bound(86400) == 1371);
+}
+
+TEST_CASE("at the limit an overdue link in the present, partly passed bucket is reclaimed", "[link_table]") {
+    LinkTable t(kSecret);  // 300 s: buckets of 5 s
+    t.set_limit(201);
+    std::vector<Link*> young;
+    for (uint32_t i = 0; i < 200; ++i) young.push_back(t.create(fields(i), 300, 1000));
+    for (Link* l : young) t.touch(*l, 1001);  // due 1301, same bucket as 1300
+    REQUIRE(t.create(fields(500), 300, 1000) != nullptr);  // due 1300, filed last
+    for (uint32_t now = 1001; now < 1300; ++now) t.sweep(now, LinkTable::kSweepBudget);
+    REQUIRE(t.size() == 201);
+    Link* fresh = t.create(fields(501), 300, 1300);
+    REQUIRE(fresh != nullptr);
+    CHECK(t.refused == 0);
+    CHECK(t.find_out(fields(500).out_key()) == nullptr);
+    CHECK(t.find_out(fields(0).out_key()) == young[0]);
+    CHECK(t.size() == 201);
+    CHECK(t.create(fields(502), 300, 1300) == nullptr);  // nobody else is overdue
+    CHECK(t.refused == 1);
+}
+
+TEST_CASE("after a jump of days each sweep examines at most its budget and all links go", "[link_table]") {
+    LinkTable t(kSecret);
+    for (uint32_t i = 0; i < 3000; ++i) REQUIRE(t.create(fields(i), i % 3 ? 60 : 86400, 1000 + i / 50) != nullptr);
+    Link permanent = fields(9999);
+    permanent.flags = nalias::kPermanent;
+    REQUIRE(t.create(permanent, 0, 1000) != nullptr);
+    const uint32_t later = 1000 + 10 * 86400;
+    unsigned calls = 0;
+    do {
+        CHECK(t.sweep(later, LinkTable::kSweepBudget) <= LinkTable::kSweepBudget);
+        ++calls;
+    } while (t.sweep_pending() && calls < 1000);
+    CHECK(t.size() == 1);  // the permanent link stays
+    CHECK(t.expired_count == 3000);
+    CHECK(calls <= 3000 / LinkTable::kSweepBudget + 2);
+    // Links filed after the jump expire on time again.
+    Link* l = t.create(fields(1), 60, later + 1);
+    REQUIRE(l != nullptr);
+    t.sweep(later + 60, 1000);
+    CHECK(t.find_out(fields(1).out_key()) == l);
+    t.sweep(later + 61, 1000);
+    CHECK(t.find_out(fields(1).out_key()) == nullptr);
 }
