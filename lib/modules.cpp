@@ -31,6 +31,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,8 +108,13 @@ int load_module(const char* path) {
     const std::string name = module_name(mod);
     if (name.empty()) return fail(EINVAL, "module has no name");
     if (name_taken(name)) return fail(EEXIST, "dll conflict");
+    // Everything that can throw happens before the handlers are attached, so
+    // a failure leaves nothing half-registered: reserve the slot and build
+    // the entry first; moving it in afterwards cannot throw.
+    LoadedModule entry{};
     try {
         loaded().reserve(loaded().size() + 1);
+        entry = LoadedModule{name, handle, mod, handlers};
     } catch (...) {
         return fail(ENOMEM, "out of memory");
     }
@@ -123,7 +129,7 @@ int load_module(const char* path) {
             return fail(r > 0 ? r : EINVAL, "module refused to load");
         }
     }
-    loaded().push_back(LoadedModule{name, handle, mod, handlers});
+    loaded().push_back(std::move(entry));
     return 0;
 }
 
@@ -153,20 +159,22 @@ int refresh_modules() {
     const char* path = env && *env ? env : kDefaultConfPath;
     std::lock_guard<std::recursive_mutex> g(modules_lock());
     unload_all();
-    FILE* f = std::fopen(path, "re");
+    // Owned so that nothing leaks if a load below throws.
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path, "re"), &std::fclose);
     // libalias exits (err(1)) without the file; a missing file here means
     // "no modules", other open errors are reported.
     if (!f) return errno == ENOENT ? 0 : -1;
-    char* line = nullptr;
-    std::size_t cap = 0;
-    while (getline(&line, &cap, f) >= 0) {
-        const std::string_view entry = trim(line);
+    struct LineBuffer {  // getline's buffer, freed on every way out
+        char* data = nullptr;
+        std::size_t cap = 0;
+        ~LineBuffer() { std::free(data); }
+    } line;
+    while (getline(&line.data, &line.cap, f.get()) >= 0) {
+        const std::string_view entry = trim(line.data);
         if (entry.empty() || entry[0] == '#') continue;
         const std::string module_path(entry);
         load_module(module_path.c_str());  // a module that fails is skipped, as in libalias
     }
-    std::free(line);
-    std::fclose(f);
     return 0;
 }
 
