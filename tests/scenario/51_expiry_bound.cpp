@@ -70,6 +70,7 @@ bool has_link(libalias* la, uint8_t proto, in_addr src, uint16_t host_order_spor
 TEST_CASE("a link used once after creation goes when idle for its timeout, however many links were queued after it",
           "[expiry][expiry_bound]") {
     Clocked c;
+    c.udp_out(prv3, 4000);  // t=1000, an older link ahead of the one watched
     c.udp_out(prv1, 5000);  // t=1000
     c.clock.now = 1001;
     c.udp_out(prv1, 5000);  // last use
@@ -91,11 +92,13 @@ TEST_CASE("a link used once after creation goes when idle for its timeout, howev
     // Every younger link also went exactly 60 s after its creation.
     const alias_stats s = c.stats();
     CHECK(s.total == 1070 - 1011 + 1);  // created at 1011..1070
-    CHECK(s.expired == 1 + (1010 - 1002 + 1));
+    CHECK(s.expired == 2 + (1010 - 1002 + 1));
 }
 
 TEST_CASE("a TCP link refreshed then idle goes within its lateness bound of 300 s + 4 s", "[expiry][expiry_bound]") {
     Clocked c;
+    Packet older = tcp_packet(prv3, 3001, ext, 80, kSyn);
+    REQUIRE(c.nat.out(older) == PKT_ALIAS_OK);
     Packet syn = tcp_packet(prv1, 3000, ext, 80, kSyn);
     REQUIRE(c.nat.out(syn) == PKT_ALIAS_OK);
     c.clock.now = 1001;
@@ -104,9 +107,12 @@ TEST_CASE("a TCP link refreshed then idle goes within its lateness bound of 300 
     unsigned gone_at = 0;
     for (unsigned t = 1002; t <= 1400 && !gone_at; ++t) {
         c.clock.now = t;
-        if (t < 1200) c.udp_out(prv2, static_cast<uint16_t>(6000 + t));
-        else
+        if (t < 1200) {
+            Packet young = tcp_packet(prv2, static_cast<uint16_t>(6000 + t), ext, 80, kSyn);
+            REQUIRE(c.nat.out(young) == PKT_ALIAS_OK);
+        } else {
             c.tick();
+        }
         Probe p{};
         if (!has_link(c.nat.la, IPPROTO_TCP, prv1, 3000, &p)) gone_at = t;
         else
@@ -120,7 +126,8 @@ TEST_CASE("a TCP link refreshed then idle goes within its lateness bound of 300 
 TEST_CASE("at the link limit an overdue link behind younger ones is reclaimed for a new flow",
           "[expiry][expiry_bound][limits]") {
     Clocked c;
-    REQUIRE(LibAliasSetLinkLimit(c.nat.la, 100) == 0);
+    REQUIRE(LibAliasSetLinkLimit(c.nat.la, 101) == 0);
+    c.udp_out(prv3, 4000);  // t=1000, older, due at 1060
     c.udp_out(prv1, 5000);  // t=1000
     c.clock.now = 1001;
     c.udp_out(prv1, 5000);  // last use: due at 1061
@@ -130,21 +137,24 @@ TEST_CASE("at the link limit an overdue link behind younger ones is reclaimed fo
         const uint16_t a = c.udp_out(prv2, static_cast<uint16_t>(7000 + i));  // due at 1090
         if (i == 0) first_young = a;
     }
-    REQUIRE(c.stats().total == 100);
+    REQUIRE(c.stats().total == 101);
     // Keep housekeeping running every second (a reply on a young flow).
     for (unsigned t = 1031; t <= 1060; ++t) {
         c.clock.now = t;
         Packet r = udp_packet(ext, 53, masq, first_young);
         REQUIRE(c.nat.in(r) == PKT_ALIAS_OK);
     }
+    REQUIRE(c.stats().total == 100);  // the older link went at 1060
+    c.udp_out(prv3, 4001);            // full again
+
     c.clock.now = 1061;
     Packet fresh = udp_packet(prv3, 8000, ext, 53);
     CHECK(c.nat.out(fresh) == PKT_ALIAS_OK);
     CHECK(c.stats().refused == 0);
-    CHECK(c.stats().total == 100);
+    CHECK(c.stats().total == 101);
     CHECK_FALSE(has_link(c.nat.la, IPPROTO_UDP, prv1, 5000));
     CHECK(has_link(c.nat.la, IPPROTO_UDP, prv3, 8000));
-    // Not overdue yet: a further flow is still refused, live flows untouched.
+    // Nothing else is overdue: a further flow is refused, live flows untouched.
     Packet another = udp_packet(prv3, 8001, ext, 53);
     CHECK(c.nat.out(another) == PKT_ALIAS_ERROR);
     CHECK(c.stats().refused == 1);
