@@ -46,6 +46,8 @@ struct L4 {
     return true;
 }
 
+constexpr int kHandlerBrokePacket = -(1 << 29);
+
 uint16_t clamp_max(std::size_t max) noexcept { return static_cast<uint16_t>(std::min<std::size_t>(max, 0xffff)); }
 
 // Runs the handler chain (the part past the port pre-filter).
@@ -57,8 +59,9 @@ uint16_t clamp_max(std::size_t max) noexcept { return static_cast<uint16_t>(std:
     const int r = run_handlers(&la, dir, cls, reinterpret_cast<struct ip*>(d.ip), &ad);
     oaddr = o.s_addr;
     aaddr = a.s_addr;
-    if (!d.refresh_length()) return -1;
-    l4_view(d, v);
+    // A handler that left the datagram inconsistent (length beyond the
+    // buffer, transport header no longer fitting) gets the packet refused.
+    if (!d.refresh_length() || !l4_view(d, v)) return kHandlerBrokePacket;
     return r;
 }
 
@@ -98,7 +101,7 @@ int tcp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
     uint32_t aaddr = effective_alias(la, *l);
     uint16_t aport = l->alias_port;
     tcp_monitor_out(la, *l, v.hdr[tcp::kFlags]);
-    dispatch(la, d, kDirOut, kClassTcp, l, oaddr, aaddr, aport, v);
+    if (dispatch(la, d, kDirOut, kClassTcp, l, oaddr, aaddr, aport, v) == kHandlerBrokePacket) return PKT_ALIAS_IGNORED;
 
     // Port and address share one checksum update; the sequence delta after
     // it gives the same sum (one's-complement addition commutes).
@@ -133,7 +136,7 @@ int tcp_alias_in(Instance& la, Datagram& d) noexcept {
     set_l4_port(v.hdr + tcp::kDstPort, l->src_port, l4);
     if (chain) {
         l4.commit(false);
-        run_chain(la, d, kDirIn, kClassTcp, l, oaddr, aaddr, aport, v);
+        if (run_chain(la, d, kDirIn, kClassTcp, l, oaddr, aaddr, aport, v) == kHandlerBrokePacket) return PKT_ALIAS_IGNORED;
         l4 = csum::BatchedUpdate(v.cksum);
     }
     if (l->extra && l->extra->proxy_port) set_l4_port(v.hdr + tcp::kSrcPort, l->extra->proxy_port, l4);
@@ -175,7 +178,7 @@ int udp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
     uint32_t oaddr = d.src();
     uint32_t aaddr = effective_alias(la, *l);
     uint16_t aport = l->alias_port;
-    dispatch(la, d, kDirOut, kClassUdp, l, oaddr, aaddr, aport, v);
+    if (dispatch(la, d, kDirOut, kClassUdp, l, oaddr, aaddr, aport, v) == kHandlerBrokePacket) return PKT_ALIAS_IGNORED;
     csum::BatchedUpdate l4(v.cksum);
     set_l4_port(v.hdr + udp::kSrcPort, aport, l4);
     set_addr_with_l4(d, ip::kSrc, aaddr, l4);
