@@ -75,18 +75,22 @@ inline int dispatch(Instance& la, Datagram& d, int16_t dir, uint8_t cls, Link* l
 
 }  // namespace
 
-int tcp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
-    L4 v;
-    if (!l4_view(d, v)) return PKT_ALIAS_IGNORED;
-    const ProxyTarget proxy = la.proxy ? proxy_check(la, d.src(), d.dst(), v.dport(), IPPROTO_TCP) : ProxyTarget{};
+namespace {
+
+// The outbound prelude TCP and UDP share (libalias's Tcp/UdpAliasOut): the
+// proxy rule, the link lookup or creation, and the proxy bookkeeping.
+// Returns 0 with `l` set when translation goes on, else the final result.
+inline int outbound_link(Instance& la, Datagram& d, L4& v, uint8_t proto, bool create, Link*& l) noexcept {
+    const bool udp = proto == IPPROTO_UDP;
+    const ProxyTarget proxy = la.proxy ? proxy_check(la, d.src(), d.dst(), v.dport(), proto) : ProxyTarget{};
     if (proxy.type == kProxyNone && (la.mode & PKT_ALIAS_PROXY_ONLY)) return PKT_ALIAS_OK;
     const uint32_t orig_dst = d.dst();
     const uint16_t orig_dport = v.dport();
     if (proxy.type != kProxyNone) {
-        if (proxy.server_port) set_l4_port(v.hdr + tcp::kDstPort, proxy.server_port, v.cksum, false);
-        set_addr_with_l4(d, ip::kDst, proxy.server_addr, v.cksum, false);
+        if (proxy.server_port) set_l4_port(v.hdr + tcp::kDstPort, proxy.server_port, v.cksum, udp);
+        set_addr_with_l4(d, ip::kDst, proxy.server_addr, v.cksum, udp);
     }
-    Link* l = find_udp_tcp_out(la, d.src(), d.dst(), v.sport(), v.dport(), IPPROTO_TCP, create);
+    l = find_udp_tcp_out(la, d.src(), d.dst(), v.sport(), v.dport(), proto, create);
     if (!l) return la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
     use_link(la, *l);
     if (proxy.type != kProxyNone) {
@@ -94,9 +98,20 @@ int tcp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
             e->proxy_addr = orig_dst;
             e->proxy_port = orig_dport;
         }
+        // encode_ip_hdr applies to UDP too, as in libalias's UdpAliasOut.
         proxy_modify(la, *l, d, proxy.type);
         if (!d.refresh_length() || !l4_view(d, v)) return PKT_ALIAS_IGNORED;
     }
+    return 0;
+}
+
+}  // namespace
+
+int tcp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
+    L4 v;
+    if (!l4_view(d, v)) return PKT_ALIAS_IGNORED;
+    Link* l = nullptr;
+    if (const int r = outbound_link(la, d, v, IPPROTO_TCP, create, l)) return r;
     uint32_t oaddr = d.src();
     uint32_t aaddr = effective_alias(la, *l);
     uint16_t aport = l->alias_port;
@@ -155,26 +170,8 @@ int tcp_alias_in(Instance& la, Datagram& d) noexcept {
 int udp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
     L4 v;
     if (!l4_view(d, v)) return PKT_ALIAS_IGNORED;
-    const ProxyTarget proxy = la.proxy ? proxy_check(la, d.src(), d.dst(), v.dport(), IPPROTO_UDP) : ProxyTarget{};
-    if (proxy.type == kProxyNone && (la.mode & PKT_ALIAS_PROXY_ONLY)) return PKT_ALIAS_OK;
-    const uint32_t orig_dst = d.dst();
-    const uint16_t orig_dport = v.dport();
-    if (proxy.type != kProxyNone) {
-        if (proxy.server_port) set_l4_port(v.hdr + udp::kDstPort, proxy.server_port, v.cksum, true);
-        set_addr_with_l4(d, ip::kDst, proxy.server_addr, v.cksum, true);
-    }
-    Link* l = find_udp_tcp_out(la, d.src(), d.dst(), v.sport(), v.dport(), IPPROTO_UDP, create);
-    if (!l) return la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
-    use_link(la, *l);
-    if (proxy.type != kProxyNone) {
-        if (LinkExtra* e = l->ensure_extra()) {
-            e->proxy_addr = orig_dst;
-            e->proxy_port = orig_dport;
-        }
-        // encode_ip_hdr applies to UDP too, as in libalias's UdpAliasOut.
-        proxy_modify(la, *l, d, proxy.type);
-        if (!d.refresh_length() || !l4_view(d, v)) return PKT_ALIAS_IGNORED;
-    }
+    Link* l = nullptr;
+    if (const int r = outbound_link(la, d, v, IPPROTO_UDP, create, l)) return r;
     uint32_t oaddr = d.src();
     uint32_t aaddr = effective_alias(la, *l);
     uint16_t aport = l->alias_port;
