@@ -3,6 +3,7 @@
 // ones, recover after expiry), and a million flows behind one alias address.
 #include <catch2/catch.hpp>
 
+#include "inspect.hpp"
 #include "packet.hpp"
 
 #include <set>
@@ -12,12 +13,6 @@ using namespace test;
 namespace {
 
 constexpr unsigned kUdpIdleSeconds = 60;  // libalias's UDP link lifetime
-
-alias_stats stats_of(libalias* la) {
-    alias_stats s{};
-    REQUIRE(LibAliasGetStats(la, &s) == 0);
-    return s;
-}
 
 // Opens UDP flow i from prv1 and returns the alias port it got (host order).
 uint16_t open_udp(Nat& nat, uint16_t i) {

@@ -17,6 +17,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "inspect.hpp"
 #include "packet.hpp"
 
 #include "alloc_fault.hpp"
@@ -30,23 +31,6 @@ using namespace test;
 namespace {
 
 constexpr unsigned kNoSockets = 0;  // mode: PKT_ALIAS_USE_SOCKETS cleared
-
-alias_stats stats_of(libalias* la) {
-    alias_stats s{};
-    REQUIRE(LibAliasGetStats(la, &s) == 0);
-    return s;
-}
-
-int count_one(const alias_link_info*, void* ctx) {
-    ++*static_cast<unsigned*>(ctx);
-    return 0;
-}
-
-unsigned walked_links(libalias* la) {
-    unsigned n = 0;
-    REQUIRE(LibAliasForEachLink(la, &count_one, &n) == 0);
-    return n;
-}
 
 // The instance's own bookkeeping agrees with what it holds.
 void check_consistent(libalias* la) {

@@ -11,6 +11,7 @@
 // by the same limit and expires.
 #include <catch2/catch.hpp>
 
+#include "inspect.hpp"
 #include "packet.hpp"
 
 #include <cstdlib>
@@ -23,23 +24,6 @@ namespace {
 
 constexpr unsigned kTcpInitialSeconds = 300;  // TCP until both sides sent SYN
 constexpr unsigned kFragmentIdSeconds = 10;   // inbound header-fragment links
-
-alias_stats stats_of(libalias* la) {
-    alias_stats s{};
-    REQUIRE(LibAliasGetStats(la, &s) == 0);
-    return s;
-}
-
-int count_one(const alias_link_info*, void* ctx) {
-    ++*static_cast<unsigned*>(ctx);
-    return 0;
-}
-
-unsigned walked_links(libalias* la) {
-    unsigned n = 0;
-    REQUIRE(LibAliasForEachLink(la, &count_one, &n) == 0);
-    return n;
-}
 
 in_addr host_addr(uint32_t host_order) {
     in_addr a;

@@ -11,6 +11,7 @@
 // from before are refused harmlessly, and the instance is usable at once.
 #include <catch2/catch.hpp>
 
+#include "inspect.hpp"
 #include "packet.hpp"
 
 #include <cstdlib>
@@ -19,12 +20,6 @@
 using namespace test;
 
 namespace {
-
-alias_stats stats_of(libalias* la) {
-    alias_stats s{};
-    REQUIRE(LibAliasGetStats(la, &s) == 0);
-    return s;
-}
 
 struct Flow {
     in_addr inside;

@@ -9,6 +9,7 @@
 // so LeakSanitizer (tools/test's ASan pass) and valgrind check the frees.
 #include <catch2/catch.hpp>
 
+#include "inspect.hpp"
 #include "packet.hpp"
 
 #include <cstdlib>
@@ -19,12 +20,6 @@ namespace {
 
 constexpr unsigned kMaxSaved = 4096;          // nalias's cap per instance
 constexpr unsigned kFragmentSeconds = 30;     // libalias's FRAGMENT_PTR lifetime
-
-alias_stats stats_of(libalias* la) {
-    alias_stats s{};
-    REQUIRE(LibAliasGetStats(la, &s) == 0);
-    return s;
-}
 
 in_addr peer(unsigned i) {
     in_addr a;

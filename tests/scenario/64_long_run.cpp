@@ -11,6 +11,7 @@
 // leaked from the heap.
 #include <catch2/catch.hpp>
 
+#include "inspect.hpp"
 #include "packet.hpp"
 
 #include <algorithm>
@@ -24,23 +25,6 @@ namespace {
 constexpr unsigned kStepSeconds = 20;
 constexpr unsigned kDaySeconds = 86400;
 constexpr unsigned kLongestLifetime = 86400;  // libalias's TCP_EXPIRE_CONNECTED
-
-alias_stats stats_of(libalias* la) {
-    alias_stats s{};
-    REQUIRE(LibAliasGetStats(la, &s) == 0);
-    return s;
-}
-
-int count_one(const alias_link_info*, void* ctx) {
-    ++*static_cast<unsigned*>(ctx);
-    return 0;
-}
-
-unsigned walked_links(libalias* la) {
-    unsigned n = 0;
-    REQUIRE(LibAliasForEachLink(la, &count_one, &n) == 0);
-    return n;
-}
 
 in_addr inside_host(unsigned i) {
     in_addr a;
