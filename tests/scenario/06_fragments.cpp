@@ -8,6 +8,7 @@
 // natd runs after a header fragment.
 #include <catch2/catch.hpp>
 
+#include "inspect.hpp"
 #include "packet.hpp"
 
 #include <cstdlib>
@@ -48,12 +49,6 @@ Split split_udp(in_addr src, uint16_t sport, in_addr dst, uint16_t dport, uint16
     s.tail.put16(10, 0);
     s.tail.put16(10, checksum(s.tail.data(), 20));
     return s;
-}
-
-void* malloc_copy(const Packet& p) {
-    void* m = std::malloc(p.len());
-    std::memcpy(m, p.data(), p.len());
-    return m;
 }
 
 }  // namespace

@@ -55,13 +55,6 @@ bool allowed_result(int r) {
            r == PKT_ALIAS_FOUND_HEADER_FRAGMENT || r == PKT_ALIAS_UNRESOLVED_FRAGMENT;
 }
 
-void* malloc_copy(const Packet& p) {
-    void* b = std::malloc(p.len());
-    REQUIRE(b != nullptr);
-    std::memcpy(b, p.data(), p.len());
-    return b;
-}
-
 // An ISAKMP header (IKEv1 when `exchange` < 34) as a UDP payload.
 std::string ike_header(uint8_t spi_fill, uint8_t exchange) {
     std::string h(28, '\0');

@@ -48,13 +48,6 @@ bool reply_reaches_inside(Nat& nat, const Flow& f) {
     return inside;
 }
 
-void* malloc_copy(const Packet& p) {
-    void* b = std::malloc(p.len());
-    REQUIRE(b != nullptr);
-    std::memcpy(b, p.data(), p.len());
-    return b;
-}
-
 }  // namespace
 
 TEST_CASE("an alias address change with RESET_ON_ADDR_CHANGE drops dynamic links, keeps redirects", "[reset]") {

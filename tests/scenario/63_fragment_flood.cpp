@@ -36,13 +36,6 @@ Packet tail_fragment(unsigned i) {
     return t;
 }
 
-void* malloc_copy(const Packet& p) {
-    void* b = std::malloc(p.len());
-    REQUIRE(b != nullptr);
-    std::memcpy(b, p.data(), p.len());
-    return b;
-}
-
 // GetFragment for datagram `i`, freeing what comes back; true if it was there.
 bool take(libalias* la, unsigned i) {
     Packet header = ip_packet(IPPROTO_UDP, peer(i), masq, 40);

@@ -69,13 +69,6 @@ bool close_tcp(Nat& nat, Tcp& c) {
     return nat.in(fin2) == PKT_ALIAS_OK && fin2.dst().s_addr == c.inside.s_addr;
 }
 
-void* malloc_copy(const Packet& p) {
-    void* b = std::malloc(p.len());
-    REQUIRE(b != nullptr);
-    std::memcpy(b, p.data(), p.len());
-    return b;
-}
-
 }  // namespace
 
 TEST_CASE("two simulated days of traffic: bounded table, back to baseline afterwards", "[longrun][expiry]") {

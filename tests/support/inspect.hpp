@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: BSD-2-Clause
 //
-// inspect.hpp: what a test reads back from an instance through the nalias
-// extensions: the counters (LibAliasGetStats) and the links themselves
-// (LibAliasForEachLink).  Tests compare the two to show that the instance's
-// bookkeeping agrees with what it holds.
+// inspect.hpp: test helpers that assert through Catch2.  What a test reads
+// back from an instance through the nalias extensions (the counters of
+// LibAliasGetStats and the links of LibAliasForEachLink, which tests compare
+// to show that the bookkeeping agrees with what the instance holds), and
+// heap copies of packets for LibAliasSaveFragment, which takes ownership of a
+// malloc'd buffer.
 #pragma once
 
 #include <alias.h>
 
 #include <catch2/catch.hpp>
+
+#include "packet.hpp"
+
+#include <cstdlib>
+#include <cstring>
 
 namespace test {
 
@@ -27,6 +34,15 @@ inline unsigned walked_links(libalias* la) {
     };
     REQUIRE(LibAliasForEachLink(la, count_one, &n) == 0);
     return n;
+}
+
+// A malloc'd copy of the datagram (ip_len bytes), as natd hands fragments
+// to LibAliasSaveFragment.
+inline void* malloc_copy(const Packet& p) {
+    void* b = std::malloc(p.len());
+    REQUIRE(b != nullptr);
+    std::memcpy(b, p.data(), p.len());
+    return b;
 }
 
 }  // namespace test
