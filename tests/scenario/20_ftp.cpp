@@ -370,13 +370,7 @@ namespace {
 // digit runs.  Packets are sized exactly, so any overrun is a heap error
 // under the sanitizers.
 struct Mutator {
-    uint64_t state;
-    uint64_t next() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        return state;
-    }
+    XorShift64 next;
     std::string operator()(std::string s) {
         static const char kSpecial[] = ",|.()0123456789\r\n\001 ;-=:\"";
         const int ops = 1 + static_cast<int>(next() % 4);

@@ -186,13 +186,7 @@ TEST_CASE("irc random mutations of real offers never break the packet", "[irc][m
     const std::vector<std::string> seeds = {
         privmsg("DCC SEND report.pdf " + kPrv1Decimal + " 5000 123456"),
         privmsg("DCC CHAT chat " + kPrv1Decimal + " 5010") + privmsg("DCC SEND \"a b\" " + kPrv1Decimal + " 5011 42")};
-    uint64_t state = 0x2545f4914f6cdd1dull;
-    auto next = [&state] {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        return state;
-    };
+    XorShift64 next{0x2545f4914f6cdd1dull};
     static const char kSpecial[] = "\001 \"0123456789\r\nDC";
     IrcNat nat(false);
     connect_client(nat);

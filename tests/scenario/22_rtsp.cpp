@@ -284,13 +284,7 @@ TEST_CASE("rtsp and pna random mutations never break the packet", "[rtsp][malfor
         setup("RTP/AVP;unicast;client_port=9001-9002,RTP/AVP;unicast;client_port=9004"),
         "RTSP/1.0 200 OK\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=8000-8001;server_port=6970-6971\r\n\r\n",
         pna_request({{3, "abc"}, {1, be16(6970)}, {7, be16(6972)}})};
-    uint64_t state = 0x853c49e6748fea9bull;
-    auto next = [&state] {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        return state;
-    };
+    XorShift64 next{0x853c49e6748fea9bull};
     static const char kSpecial[] = ";,-=0123456789\r\n: ";
     RtspNat nat(false);
     connect_client(nat, 7070);

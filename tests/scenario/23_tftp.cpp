@@ -114,13 +114,7 @@ TEST_CASE("tftp malformed requests open nothing", "[tftp][malformed]") {
 }
 
 TEST_CASE("tftp random requests never break the packet", "[tftp][malformed]") {
-    uint64_t state = 0xda942042e4dd58b5ull;
-    auto next = [&state] {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        return state;
-    };
+    XorShift64 next{0xda942042e4dd58b5ull};
     TftpNat nat(false);
     const std::string seed = request(1, "pxelinux.cfg/default", "octet") + "blksize" + '\0' + "1468" + '\0';
     for (int i = 0; i < 3000; ++i) {

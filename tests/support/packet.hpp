@@ -123,6 +123,17 @@ struct Nat {
     }
 };
 
+// xorshift64: a seeded, repeatable generator for the mutation tests.
+struct XorShift64 {
+    uint64_t state;
+    uint64_t operator()() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    }
+};
+
 // A settable clock for LibAliasSetClock.
 struct FakeClock {
     unsigned now = 1000;
