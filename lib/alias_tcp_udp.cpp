@@ -154,8 +154,10 @@ int tcp_alias_in(Instance& la, Datagram& d) noexcept {
         if (run_chain(la, d, kDirIn, kClassTcp, l, oaddr, aaddr, aport, v) == kHandlerBrokePacket) return PKT_ALIAS_IGNORED;
         l4 = csum::BatchedUpdate(v.cksum);
     }
-    if (l->extra && l->extra->proxy_port) set_l4_port(v.hdr + tcp::kSrcPort, l->extra->proxy_port, l4);
-    if (l->extra && l->extra->proxy_addr) set_addr_with_l4(d, ip::kSrc, l->extra->proxy_addr, l4);
+    if (const LinkExtra* e = l->extra.get()) {
+        if (e->proxy_port) set_l4_port(v.hdr + tcp::kSrcPort, e->proxy_port, l4);
+        if (e->proxy_addr) set_addr_with_l4(d, ip::kSrc, e->proxy_addr, l4);
+    }
     set_addr_with_l4(d, ip::kDst, oaddr, l4);
     l4.commit(false);
     if (l->flags & kAckModified) {
@@ -204,8 +206,10 @@ int udp_alias_in(Instance& la, Datagram& d) noexcept {
         if (r != kNoHandler && r < 0) return PKT_ALIAS_IGNORED;
         l4 = csum::BatchedUpdate(v.cksum);
     }
-    if (l->extra && l->extra->proxy_port) set_l4_port(v.hdr + udp::kSrcPort, l->extra->proxy_port, l4);
-    if (l->extra && l->extra->proxy_addr) set_addr_with_l4(d, ip::kSrc, l->extra->proxy_addr, l4);
+    if (const LinkExtra* e = l->extra.get()) {
+        if (e->proxy_port) set_l4_port(v.hdr + udp::kSrcPort, e->proxy_port, l4);
+        if (e->proxy_addr) set_addr_with_l4(d, ip::kSrc, e->proxy_addr, l4);
+    }
     set_addr_with_l4(d, ip::kDst, oaddr, l4);
     l4.commit(true);
     return PKT_ALIAS_OK;

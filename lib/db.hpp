@@ -17,6 +17,7 @@
 #pragma once
 
 #include "instance.hpp"
+#include "wire.hpp"
 
 #include <cstdint>
 #include <time.h>
@@ -94,8 +95,19 @@ inline void use_link(Instance& la, Link& l) noexcept { la.links.touch(l, la.now)
 void set_expire(Instance& la, Link& l, int seconds) noexcept;  // 0 delete, -1 permanent
 
 // TCP state and sequence tracking (libalias TcpMonitorIn/Out, AddSeq).
-void tcp_monitor_in(Instance& la, Link& l, uint8_t tcp_flags) noexcept;
-void tcp_monitor_out(Instance& la, Link& l, uint8_t tcp_flags) noexcept;
+// The monitors are inline for the common case, a segment that cannot change
+// the direction's state (no SYN or RST before the connection, no FIN or RST
+// during it, anything after it).
+void tcp_monitor(Instance& la, Link& l, uint8_t tcp_flags, bool inbound) noexcept;
+inline constexpr uint8_t kTcpStateTriggers[3] = {wire::tcp::kSyn | wire::tcp::kRst,
+                                                 wire::tcp::kFin | wire::tcp::kRst, 0};
+static_assert(kTcpNotConnected == 0 && kTcpConnected == 1 && kTcpDisconnected == 2);
+inline void tcp_monitor_in(Instance& la, Link& l, uint8_t tcp_flags) noexcept {
+    if (tcp_flags & kTcpStateTriggers[l.tcp_in]) tcp_monitor(la, l, tcp_flags, true);
+}
+inline void tcp_monitor_out(Instance& la, Link& l, uint8_t tcp_flags) noexcept {
+    if (tcp_flags & kTcpStateTriggers[l.tcp_out]) tcp_monitor(la, l, tcp_flags, false);
+}
 void add_seq(Link& l, int delta, uint32_t seq_host, uint32_t payload_len) noexcept;
 int delta_seq_out(const Link& l, uint32_t seq_host) noexcept;
 int delta_ack_in(const Link& l, uint32_t ack_host) noexcept;

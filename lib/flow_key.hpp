@@ -3,15 +3,18 @@
 // flow_key.hpp: the lookup key of the two link indexes, and its hash.
 //
 // Both indexes of the link table are keyed by one 16-byte, trivially
-// copyable struct in network byte order, so that equality is two 64-bit
-// compares and hashing reads two words:
-//   out index: (type, inside address, inside port,  remote address, remote port)
-//   in index:  (type, alias address,  alias port,   remote address, remote port)
+// copyable struct, two 64-bit words, so that equality is two compares and
+// hashing reads two words.  Each word is the byte image of a run of the
+// link's own fields (network order, see alias_link in link.hpp), so a
+// stored link yields its key with two loads and a mask instead of being
+// rebuilt field by field on every compare:
+//   out index: [inside addr, remote addr] [inside port, remote port, 0, type]
+//   in index:  [remote addr, alias addr]  [remote port, alias port, type, 0]
 // `type` is the IP protocol number for protocol links and one of the
 // LinkType values above 255 for the address, fragment and PPTP links.  A
 // wildcard (a redirect that accepts any remote) has remote address 0 and/or
-// remote port 0.  Lookups build a key on the stack (a "needle") and never
-// allocate.
+// remote port 0.  Lookups build a key on the stack (a "needle") with
+// FlowKey::out / FlowKey::in and never allocate.
 //
 // The hash is keyed with a per-instance random secret so that a remote peer,
 // who chooses the remote half of every inbound key, cannot aim many keys at
@@ -19,6 +22,8 @@
 // whose output an attacker cannot predict without the secret.
 #pragma once
 
+#include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -26,21 +31,41 @@
 namespace nalias {
 
 struct FlowKey {
-    uint32_t addr = 0;         // inside (out index) or alias (in index) address
-    uint32_t remote_addr = 0;  // 0 = any remote address
-    uint16_t port = 0;         // inside or alias port / ICMP id; 0 for no-port links
-    uint16_t remote_port = 0;  // 0 = any remote port
-    uint16_t type = 0;
-    uint16_t zero = 0;         // explicit padding, always 0 so memcmp-style compares work
+    uint64_t w0 = 0, w1 = 0;
 
-    uint64_t word0() const noexcept { uint64_t w; std::memcpy(&w, this, 8); return w; }
-    uint64_t word1() const noexcept { uint64_t w; std::memcpy(&w, reinterpret_cast<const char*>(this) + 8, 8); return w; }
-    friend bool operator==(const FlowKey& a, const FlowKey& b) noexcept {
-        return a.word0() == b.word0() && a.word1() == b.word1();
+    static FlowKey out(uint32_t inside, uint32_t remote, uint16_t inside_port, uint16_t remote_port,
+                       uint16_t type) noexcept {
+        const Image img{inside, remote, inside_port, remote_port, 0, type};
+        return from(img);
+    }
+    static FlowKey in(uint32_t alias, uint32_t remote, uint16_t alias_port, uint16_t remote_port,
+                      uint16_t type) noexcept {
+        const Image img{remote, alias, remote_port, alias_port, type, 0};
+        return from(img);
+    }
+    friend bool operator==(const FlowKey& a, const FlowKey& b) noexcept { return a.w0 == b.w0 && a.w1 == b.w1; }
+
+private:
+    // The layout both words are images of.
+    struct Image {
+        uint32_t addr0, addr1;
+        uint16_t lane0, lane1, lane2, lane3;
+    };
+    static_assert(sizeof(Image) == 16);
+    static FlowKey from(const Image& img) noexcept {
+        FlowKey k;
+        std::memcpy(&k.w0, &img, 8);
+        std::memcpy(&k.w1, reinterpret_cast<const char*>(&img) + 8, 8);
+        return k;
     }
 };
 static_assert(sizeof(FlowKey) == 16, "FlowKey must stay two 64-bit words");
 static_assert(std::is_trivially_copyable_v<FlowKey>);
+
+// Masks that clear, in a link's port/type run, the 16-bit lane that is not
+// part of the key (alias port for the out key, the next field for the in key).
+inline constexpr uint64_t kOutWord1Mask = std::bit_cast<uint64_t>(std::array<uint16_t, 4>{0xffff, 0xffff, 0, 0xffff});
+inline constexpr uint64_t kInWord1Mask = std::bit_cast<uint64_t>(std::array<uint16_t, 4>{0xffff, 0xffff, 0xffff, 0});
 
 struct HashSecret {
     uint64_t k0, k1, k2;
@@ -55,7 +80,7 @@ class KeyedFlowHash {
 public:
     explicit KeyedFlowHash(const HashSecret& s) noexcept : secret_(s) {}
     std::size_t operator()(const FlowKey& k) const noexcept {
-        const uint64_t h = mix_multiply(k.word0() ^ secret_.k0, k.word1() ^ secret_.k1);
+        const uint64_t h = mix_multiply(k.w0 ^ secret_.k0, k.w1 ^ secret_.k1);
         return static_cast<std::size_t>(mix_multiply(h ^ secret_.k2, 0x9e3779b97f4a7c15ull ^ secret_.k1));
     }
 

@@ -14,6 +14,13 @@
 
 namespace nalias {
 
+namespace detail {
+// Constant-initialized, so usable from other translation units' static
+// initializers and read on the packet path without an init guard.
+constinit std::atomic<ChainGate> chain_gate{ChainGate::kEmpty};
+constinit PortBitmap interesting_ports;
+}  // namespace detail
+
 namespace {
 
 struct Chain {
@@ -29,23 +36,6 @@ std::mutex writer_lock;
 std::vector<std::unique_ptr<Chain>>& retired() {
     static std::vector<std::unique_ptr<Chain>> r;
     return r;
-}
-// Ports of interest, one bit each.  Written at start-up and by
-// LibAliasSetSkinnyPort while other threads may be reading, hence atomic
-// words; relaxed order suffices because a bit only ever goes from 0 to 1 and
-// a reader that misses a fresh bit just skips the chain for that packet.
-class PortBitmap {
-public:
-    void set(uint16_t port) noexcept { words_[port >> 6].fetch_or(bit(port), std::memory_order_relaxed); }
-    bool test(uint16_t port) const noexcept { return words_[port >> 6].load(std::memory_order_relaxed) & bit(port); }
-
-private:
-    static uint64_t bit(uint16_t port) noexcept { return uint64_t{1} << (port & 63); }
-    std::atomic<uint64_t> words_[65536 / 64] = {};
-};
-PortBitmap& interesting_ports() {
-    static PortBitmap b;
-    return b;
 }
 std::vector<proto_handler*>& builtin_list() {
     static std::vector<proto_handler*> b;
@@ -65,6 +55,10 @@ void publish(std::unique_ptr<Chain> next) {
     // readers, so taking ownership of it afterwards may not fail.
     retired().reserve(retired().size() + 1);
     current.store(next.get(), std::memory_order_release);
+    detail::chain_gate.store(next->handlers.empty() ? detail::ChainGate::kEmpty
+                             : next->only_builtins  ? detail::ChainGate::kBuiltinPorts
+                                                    : detail::ChainGate::kEverything,
+                             std::memory_order_release);
     retired().push_back(std::move(next));
 }
 
@@ -85,7 +79,7 @@ struct BuiltinLoader {
                 builtin_list().push_back(h);
                 c->handlers.push_back(h);
             }
-            for (const uint16_t* p = set->ports; p && *p; ++p) interesting_ports().set(*p);
+            for (const uint16_t* p = set->ports; p && *p; ++p) detail::interesting_ports.set(htons(*p));
         }
         publish(std::move(c));
     }
@@ -94,15 +88,7 @@ BuiltinLoader loader;
 
 }  // namespace
 
-void declare_handler_port(uint16_t port) noexcept { interesting_ports().set(port); }
-
-bool handlers_may_want(uint8_t proto_class, uint16_t sport_net, uint16_t dport_net) noexcept {
-    const Chain* c = current.load(std::memory_order_acquire);
-    if (!c || c->handlers.empty()) return false;
-    if (!c->only_builtins || proto_class == kClassIp) return true;
-    const auto& ports = interesting_ports();
-    return ports.test(ntohs(sport_net)) || ports.test(ntohs(dport_net));
-}
+void declare_handler_port(uint16_t port) noexcept { detail::interesting_ports.set(htons(port)); }
 
 int run_handlers(struct libalias* la, int16_t dir, uint8_t proto_class, struct ip* pip,
                  struct alias_data* ad) noexcept {

@@ -17,6 +17,7 @@
 
 #include "../include/alias_mod.h"
 
+#include <atomic>
 #include <cstdint>
 
 struct ip;
@@ -30,8 +31,50 @@ enum HandlerDir : int16_t { kDirIn = IN, kDirOut = OUT };
 constexpr int kNoHandler = 1 << 30;
 int run_handlers(struct libalias* la, int16_t dir, uint8_t proto_class, struct ip* pip, struct alias_data* ad) noexcept;
 
+namespace detail {
+
+// What the pre-filter below may conclude, republished with every chain.
+enum class ChainGate : uint8_t {
+    kEmpty,         // no handler attached: nothing wants any packet
+    kBuiltinPorts,  // only built-ins: TCP/UDP packets on declared ports only
+    kEverything,    // a third-party handler is attached: every packet may be wanted
+};
+extern std::atomic<ChainGate> chain_gate;
+
+// Ports of interest, one bit each, indexed by the port as it lies in the
+// packet (network order), so the packet path tests it without a byte swap.
+// Written at start-up and by LibAliasSetSkinnyPort while other threads may be
+// reading, hence atomic words; relaxed order suffices because a bit only goes
+// from 0 to 1, and a reader that misses a fresh bit skips the chain once.
+class PortBitmap {
+public:
+    void set(uint16_t port_net) noexcept { words_[port_net >> 6].fetch_or(bit(port_net), std::memory_order_relaxed); }
+    bool test(uint16_t port_net) const noexcept {
+        return words_[port_net >> 6].load(std::memory_order_relaxed) & bit(port_net);
+    }
+
+private:
+    static uint64_t bit(uint16_t port) noexcept { return uint64_t{1} << (port & 63); }
+    std::atomic<uint64_t> words_[65536 / 64] = {};
+};
+extern PortBitmap interesting_ports;
+
+}  // namespace detail
+
 // Cheap pre-filter for TCP/UDP: false when no handler can want these ports.
-bool handlers_may_want(uint8_t proto_class, uint16_t sport_net, uint16_t dport_net) noexcept;
+// Inline: it runs on every packet.
+inline bool handlers_may_want(uint8_t proto_class, uint16_t sport_net, uint16_t dport_net) noexcept {
+    switch (detail::chain_gate.load(std::memory_order_acquire)) {
+    case detail::ChainGate::kEmpty:
+        return false;
+    case detail::ChainGate::kBuiltinPorts:
+        return proto_class == kClassIp || detail::interesting_ports.test(sport_net) ||
+               detail::interesting_ports.test(dport_net);
+    case detail::ChainGate::kEverything:
+        break;
+    }
+    return true;
+}
 
 // Declares a TCP/UDP port (host order) that a built-in handler fingerprints on.
 void declare_handler_port(uint16_t port) noexcept;

@@ -26,7 +26,10 @@
 #include <boost/intrusive/list_hook.hpp>
 #include <boost/intrusive/unordered_set_hook.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <memory>
 #include <vector>
 
@@ -110,20 +113,45 @@ struct alias_link {
     uint8_t spare = 0;
     std::unique_ptr<nalias::LinkExtra> extra;
 
+    // The key fields are laid out so that each index key is two 8-byte
+    // runs of them (flow_key.hpp): out = [src_addr, dst_addr] and
+    // [src_port, dst_port, (alias_port), type]; in = [dst_addr, alias_addr]
+    // and [dst_port, alias_port, type, (next field)].
     nalias::FlowKey out_key() const noexcept {
-        return {src_addr, dst_addr, src_port, dst_port, type, 0};
+        nalias::FlowKey k;
+        std::memcpy(&k.w0, bytes() + kOutAddrRun, 8);
+        std::memcpy(&k.w1, bytes() + kOutPortRun, 8);
+        k.w1 &= nalias::kOutWord1Mask;
+        return k;
     }
     nalias::FlowKey in_key() const noexcept {
-        return {alias_addr, dst_addr, alias_port, dst_port, type, 0};
+        nalias::FlowKey k;
+        std::memcpy(&k.w0, bytes() + kInAddrRun, 8);
+        std::memcpy(&k.w1, bytes() + kInPortRun, 8);
+        k.w1 &= nalias::kInWord1Mask;
+        return k;
     }
     bool permanent() const noexcept { return flags & nalias::kPermanent; }
     bool has_ports() const noexcept { return type == 6 || type == 17 || type == 132; }
     // A wildcard flow link; address links (RedirectAddr) have no remote at all.
     bool partial() const noexcept { return type < 0x100 && (dst_addr == 0 || (has_ports() && dst_port == 0)); }
     nalias::LinkExtra* ensure_extra() noexcept;
+
+    // Offsets of the key runs, checked against the fields below the struct.
+    static constexpr std::size_t kOutAddrRun = 32, kInAddrRun = 36, kOutPortRun = 44, kInPortRun = 46;
+
+private:
+    const unsigned char* bytes() const noexcept { return reinterpret_cast<const unsigned char*>(this); }
 };
 
 namespace nalias {
 using Link = ::alias_link;
 static_assert(sizeof(Link) == 72, "the hot part of a link is 72 bytes (docs/performance.md)");
+static_assert(std::is_standard_layout_v<Link>);
+static_assert(offsetof(Link, src_addr) == Link::kOutAddrRun && offsetof(Link, dst_addr) == Link::kOutAddrRun + 4);
+static_assert(offsetof(Link, dst_addr) == Link::kInAddrRun && offsetof(Link, alias_addr) == Link::kInAddrRun + 4);
+static_assert(offsetof(Link, src_port) == Link::kOutPortRun && offsetof(Link, dst_port) == Link::kOutPortRun + 2 &&
+              offsetof(Link, alias_port) == Link::kOutPortRun + 4 && offsetof(Link, type) == Link::kOutPortRun + 6);
+static_assert(offsetof(Link, dst_port) == Link::kInPortRun && offsetof(Link, alias_port) == Link::kInPortRun + 2 &&
+              offsetof(Link, type) == Link::kInPortRun + 4 && Link::kInPortRun + 8 <= sizeof(Link));
 }

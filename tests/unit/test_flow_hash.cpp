@@ -22,10 +22,17 @@ using nalias::KeyedFlowHash;
 
 namespace {
 
+// An outbound flow's key fields (network order), as the crafting sees them.
+struct OutTuple {
+    uint32_t addr, remote_addr;
+    uint16_t port, remote_port, type;
+    FlowKey key() const { return FlowKey::out(addr, remote_addr, port, remote_port, type); }
+};
+
 // libalias before 2021 (alias_db.c StartPointOut): the sum of the raw
 // (network-order) fields modulo its 4001-entry table.
 constexpr uint32_t kOldTableSize = 4001;
-uint32_t old_additive_out(const FlowKey& k) {
+uint32_t old_additive_out(const OutTuple& k) {
     uint32_t n = k.addr;
     n += k.remote_addr;
     n += k.port;
@@ -38,11 +45,11 @@ uint32_t old_additive_out(const FlowKey& k) {
 // talks to (a web page's subresources, a P2P peer list): for each remote
 // address, the remote port whose raw value brings the sum to one residue
 // puts every flow in one bucket of the old table.
-std::vector<FlowKey> crafted_additive_collisions(std::size_t count) {
+std::vector<OutTuple> crafted_additive_collisions(std::size_t count) {
     constexpr uint32_t kTargetBucket = 1234;
-    std::vector<FlowKey> keys;
+    std::vector<OutTuple> keys;
     for (uint32_t j = 0; keys.size() < count; ++j) {
-        FlowKey k{prv1.s_addr, htonl(0x0c000000u + j), htons(40000), 0, IPPROTO_TCP, 0};
+        OutTuple k{prv1.s_addr, htonl(0x0c000000u + j), htons(40000), 0, IPPROTO_TCP};
         const uint32_t rest = old_additive_out(k);
         uint32_t port = (kTargetBucket + kOldTableSize - rest) % kOldTableSize;
         if (port == 0) port = kOldTableSize;  // raw port 0 would be a wildcard
@@ -56,9 +63,9 @@ struct Spread {
     std::size_t used_buckets = 0, longest_chain = 0;
 };
 
-template <class Hash> Spread spread(const std::vector<FlowKey>& keys, std::size_t buckets, Hash&& h) {
+template <class Hash> Spread spread(const std::vector<OutTuple>& keys, std::size_t buckets, Hash&& h) {
     std::vector<std::size_t> count(buckets);
-    for (const FlowKey& k : keys) ++count[h(k) & (buckets - 1)];  // power-of-two buckets, as the table
+    for (const OutTuple& k : keys) ++count[h(k.key()) & (buckets - 1)];  // power-of-two buckets, as the table
     Spread s;
     for (std::size_t c : count) {
         s.used_buckets += c != 0;
@@ -76,10 +83,10 @@ HashSecret secret_from(uint64_t seed) {
 
 TEST_CASE("keys colliding under libalias's additive hash spread under the keyed hash", "[hash]") {
     constexpr std::size_t kKeys = 8192, kBuckets = 8192;
-    const std::vector<FlowKey> keys = crafted_additive_collisions(kKeys);
+    const std::vector<OutTuple> keys = crafted_additive_collisions(kKeys);
     // The crafting works: one bucket of the old table holds them all.
     const uint32_t first = old_additive_out(keys.front());
-    REQUIRE(std::all_of(keys.begin(), keys.end(), [&](const FlowKey& k) { return old_additive_out(k) == first; }));
+    REQUIRE(std::all_of(keys.begin(), keys.end(), [&](const OutTuple& k) { return old_additive_out(k) == first; }));
 
     for (uint64_t seed : {uint64_t{1}, uint64_t{2}, uint64_t{0xdeadbeef}, uint64_t{std::random_device{}()}}) {
         INFO("secret seed " << seed);
@@ -97,10 +104,10 @@ TEST_CASE("keys colliding under the unkeyed hash spread once the secret is unkno
     // hash has the low bits of a chosen target.
     constexpr std::size_t kBuckets = 1024, kKeys = 2048;
     const KeyedFlowHash unkeyed(HashSecret{0, 0, 0});
-    std::vector<FlowKey> keys;
+    std::vector<OutTuple> keys;
     for (uint32_t r = 0; keys.size() < kKeys; ++r) {
-        const FlowKey k{masq.s_addr, htonl(0x0c000000u + (r >> 16)), htons(40000), static_cast<uint16_t>(r), IPPROTO_UDP, 0};
-        if ((unkeyed(k) & (kBuckets - 1)) == 7) keys.push_back(k);
+        const OutTuple k{masq.s_addr, htonl(0x0c000000u + (r >> 16)), htons(40000), static_cast<uint16_t>(r), IPPROTO_UDP};
+        if ((unkeyed(k.key()) & (kBuckets - 1)) == 7) keys.push_back(k);
     }
     REQUIRE(spread(keys, kBuckets, unkeyed).used_buckets == 1);
 
@@ -113,15 +120,18 @@ TEST_CASE("keys colliding under the unkeyed hash spread once the secret is unkno
 }
 
 TEST_CASE("the keyed hash is deterministic for one secret and differs between secrets", "[hash]") {
-    const FlowKey k{prv1.s_addr, ext.s_addr, htons(1234), htons(53), IPPROTO_UDP, 0};
+    const FlowKey k = FlowKey::out(prv1.s_addr, ext.s_addr, htons(1234), htons(53), IPPROTO_UDP);
     const KeyedFlowHash a(secret_from(10)), b(secret_from(11));
     CHECK(a(k) == a(k));
     CHECK(a(k) != b(k));
-    FlowKey other = k;
-    other.remote_port = htons(54);
+    const FlowKey other = FlowKey::out(prv1.s_addr, ext.s_addr, htons(1234), htons(54), IPPROTO_UDP);
     CHECK(a(k) != a(other));
-    CHECK(k == FlowKey{prv1.s_addr, ext.s_addr, htons(1234), htons(53), IPPROTO_UDP, 0});
+    CHECK(k == FlowKey::out(prv1.s_addr, ext.s_addr, htons(1234), htons(53), IPPROTO_UDP));
     CHECK_FALSE(k == other);
+    // The two indexes lay the same fields out differently: the in key of
+    // a flow is not its out key, and each differs from its mirror image.
+    CHECK_FALSE(FlowKey::in(prv1.s_addr, ext.s_addr, htons(1234), htons(53), IPPROTO_UDP) == k);
+    CHECK_FALSE(FlowKey::out(ext.s_addr, prv1.s_addr, htons(53), htons(1234), IPPROTO_UDP) == k);
 }
 
 TEST_CASE("thousands of flows colliding under libalias's additive hashes all translate", "[hash][c-api]") {
@@ -131,8 +141,8 @@ TEST_CASE("thousands of flows colliding under libalias's additive hashes all tra
     // hash ignored the remote entirely).
     constexpr uint32_t kFlows = 5000;
     Nat nat;  // library defaults: SAME_PORTS on
-    const std::vector<FlowKey> keys = crafted_additive_collisions(kFlows);
-    for (const FlowKey& k : keys) {
+    const std::vector<OutTuple> keys = crafted_additive_collisions(kFlows);
+    for (const OutTuple& k : keys) {
         Packet syn = tcp_packet(prv1, 40000, in_addr{k.remote_addr}, ntohs(k.remote_port), kSyn);
         REQUIRE(nat.out(syn) == PKT_ALIAS_OK);
         REQUIRE(syn.src().s_addr == masq.s_addr);
@@ -142,7 +152,7 @@ TEST_CASE("thousands of flows colliding under libalias's additive hashes all tra
     REQUIRE(LibAliasGetStats(nat.la, &st) == 0);
     CHECK(st.tcp == kFlows);
     uint32_t bad = 0;
-    for (const FlowKey& k : keys) {
+    for (const OutTuple& k : keys) {
         Packet synack = tcp_packet(in_addr{k.remote_addr}, ntohs(k.remote_port), masq, 40000, kSyn | kAck, 7000, 1001);
         if (nat.in(synack) != PKT_ALIAS_OK || synack.dst().s_addr != prv1.s_addr || synack.dport() != 40000 ||
             synack.src().s_addr != k.remote_addr || synack.sport() != ntohs(k.remote_port) || !checksums_ok(synack))
