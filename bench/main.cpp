@@ -6,7 +6,7 @@
 //   --pauses [flows]
 //            worst single-packet latency while the table grows (rehash) and
 //            while a full table expires; heap and RSS bytes per link
-//   --hit-loop tcp|udp out|in flows packets
+//   --hit-loop tcp|udp out|in|miss flows packets
 //            a fixed, deterministic loop of established-flow packets, for
 //            `valgrind --tool=callgrind --toggle-collect=LibAliasOut`
 #include "traffic.hpp"

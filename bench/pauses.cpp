@@ -8,7 +8,8 @@
 // is included in each figure).  Also the memory a link costs: heap growth and
 // resident-set growth per link at N flows, TCP and UDP.
 //
-// --hit-loop: a fixed loop of established-flow packets with no timing, for
+// --hit-loop: a fixed loop of established-flow packets (or, with "miss", of
+// the miss phase's unsolicited ones) with no timing, for
 // instruction counts under callgrind.
 #include "traffic.hpp"
 
@@ -132,11 +133,14 @@ int run_pauses(int argc, char** argv) {
 
 int run_hit_loop(int argc, char** argv) {
     if (argc < 5) {
-        std::fprintf(stderr, "usage: nalias_bench --hit-loop tcp|udp out|in flows packets\n");
+        std::fprintf(stderr, "usage: nalias_bench --hit-loop tcp|udp out|in|miss flows packets\n");
         return 1;
     }
     const uint8_t proto = std::strcmp(argv[1], "tcp") == 0 ? IPPROTO_TCP : IPPROTO_UDP;
     const bool out = std::strcmp(argv[2], "out") == 0;
+    // "miss": the miss phase's unsolicited inbound packets (nothing found).
+    const bool miss = std::strcmp(argv[2], "miss") == 0;
+    Rng rng(7);
     const std::size_t n = std::strtoull(argv[3], nullptr, 10);
     const uint64_t packets = std::strtoull(argv[4], nullptr, 10);
     if (n == 0) return 1;
@@ -147,7 +151,12 @@ int run_hit_loop(int argc, char** argv) {
     uint64_t not_ok = 0;
     for (uint64_t k = 0; k < packets; ++k) {
         const uint32_t i = order[k % n];
-        if (out) {
+        if (miss) {
+            const uint64_t r = rng.next();
+            w.set(htonl(0x0d000000u | static_cast<uint32_t>(r & 0xffffff)), kAlias.s_addr,
+                  static_cast<uint16_t>(r >> 32), static_cast<uint16_t>(r >> 48), 0x02);
+            not_ok += LibAliasIn(t.la.get(), w.data(), Wire::size()) != PKT_ALIAS_OK || w.dst() != kAlias.s_addr;
+        } else if (out) {
             w.out(i);
             not_ok += LibAliasOut(t.la.get(), w.data(), Wire::size()) != PKT_ALIAS_OK;
         } else {

@@ -154,7 +154,7 @@ int tcp_alias_in(Instance& la, Datagram& d) noexcept {
         if (run_chain(la, d, kDirIn, kClassTcp, l, oaddr, aaddr, aport, v) == kHandlerBrokePacket) return PKT_ALIAS_IGNORED;
         l4 = csum::BatchedUpdate(v.cksum);
     }
-    if (const LinkExtra* e = l->extra.get()) {
+    if (const LinkExtra* e = l->extra()) {
         if (e->proxy_port) set_l4_port(v.hdr + tcp::kSrcPort, e->proxy_port, l4);
         if (e->proxy_addr) set_addr_with_l4(d, ip::kSrc, e->proxy_addr, l4);
     }
@@ -206,7 +206,7 @@ int udp_alias_in(Instance& la, Datagram& d) noexcept {
         if (r != kNoHandler && r < 0) return PKT_ALIAS_IGNORED;
         l4 = csum::BatchedUpdate(v.cksum);
     }
-    if (const LinkExtra* e = l->extra.get()) {
+    if (const LinkExtra* e = l->extra()) {
         if (e->proxy_port) set_l4_port(v.hdr + udp::kSrcPort, e->proxy_port, l4);
         if (e->proxy_addr) set_addr_with_l4(d, ip::kSrc, e->proxy_addr, l4);
     }

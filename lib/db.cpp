@@ -133,13 +133,13 @@ void shadow(Instance& la, Link& older, Link& newer) noexcept {
 }
 
 void unshadow_on_delete(Instance& la, Link& l) noexcept {
-    LinkExtra* e = l.extra.get();
+    LinkExtra* e = l.extra();
     if (!e) return;
     Link* older = e->shadowed;
     Link* newer = e->shadowed_by;
-    if (older) older->extra->shadowed_by = newer;
+    if (older) older->extra()->shadowed_by = newer;
     if (newer) {
-        newer->extra->shadowed = older;
+        newer->extra()->shadowed = older;
     } else if (older) {
         // The dying link still holds the key in the in index; release it
         // first, or the older link could not take it back.
@@ -154,7 +154,7 @@ void on_link_destroyed(void* ctx, Link& l, bool expired) {
     auto& la = *static_cast<Instance*>(ctx);
     unshadow_on_delete(la, l);
     count_link(la, l, -1);
-    if (l.extra && l.extra->sockfd >= 0) --la.placeholder_sockets;
+    if (l.extra() && l.extra()->sockfd >= 0) --la.placeholder_sockets;
     if (la.log) log_link_stats(la);
     (void)expired;
 }
@@ -212,8 +212,8 @@ uint32_t find_original_address(Instance& la, uint32_t alias) noexcept {
         if (la.target_addr == kAddrNone) return la.alias_addr ? la.alias_addr : alias;
         return la.target_addr;
     }
-    if (l->extra && !l->extra->servers.empty()) {
-        LinkExtra& e = *l->extra;
+    if (l->extra() && !l->extra()->servers.empty()) {
+        LinkExtra& e = *l->extra();
         const LsnatServer& s = e.servers[e.next_server];
         e.next_server = (e.next_server + 1) % e.servers.size();
         return s.addr;
@@ -286,10 +286,10 @@ void delete_link(Instance& la, Link* l) noexcept { la.links.destroy(l); }
 Link* relink(Instance& la, Link* old, uint32_t src, uint32_t dst, uint32_t alias, uint16_t sport, uint16_t dport,
              uint16_t aport, uint16_t type) noexcept {
     Link* n = add_link(la, src, dst, alias, sport, dport, aport, type);
-    if (n && old->extra && old->extra->proxy_addr) {
+    if (n && old->extra() && old->extra()->proxy_addr) {
         if (LinkExtra* e = n->ensure_extra()) {
-            e->proxy_addr = old->extra->proxy_addr;
-            e->proxy_port = old->extra->proxy_port;
+            e->proxy_addr = old->extra()->proxy_addr;
+            e->proxy_port = old->extra()->proxy_port;
         }
     }
     if (!old->permanent() && !(old->flags & kEimMapping)) delete_link(la, old);
@@ -355,8 +355,8 @@ namespace {
     if (l && replace_partial) {
         uint32_t src = l->src_addr;
         uint16_t sport = l->src_port;
-        if (l->extra && !l->extra->servers.empty()) {
-            LinkExtra& e = *l->extra;
+        if (l->extra() && !l->extra()->servers.empty()) {
+            LinkExtra& e = *l->extra();
             const LsnatServer& s = e.servers[e.next_server];
             e.next_server = (e.next_server + 1) % e.servers.size();
             src = s.addr;
@@ -553,10 +553,10 @@ void add_seq(Link& l, int delta, uint32_t seq_host, uint32_t payload_len) noexce
 }
 
 int delta_seq_out(const Link& l, uint32_t seq_host) noexcept {
-    if (!l.extra) return 0;
+    if (!l.extra()) return 0;
     int delta = 0;
     int32_t best = INT32_MAX;
-    for (const SeqDelta& d : l.extra->seq) {
+    for (const SeqDelta& d : l.extra()->seq) {
         if (!d.valid) continue;
         const int32_t diff = static_cast<int32_t>(seq_host - d.end_old);
         if (diff >= 0 && diff < best) {
@@ -568,10 +568,10 @@ int delta_seq_out(const Link& l, uint32_t seq_host) noexcept {
 }
 
 int delta_ack_in(const Link& l, uint32_t ack_host) noexcept {
-    if (!l.extra) return 0;
+    if (!l.extra()) return 0;
     int delta = 0;
     int32_t best = INT32_MAX;
-    for (const SeqDelta& d : l.extra->seq) {
+    for (const SeqDelta& d : l.extra()->seq) {
         if (!d.valid) continue;
         const int32_t diff = static_cast<int32_t>(ack_host - d.end_new);
         if (diff >= 0 && diff < best) {

@@ -16,9 +16,13 @@
 //    of 0 makes the link partial (a wildcard that only redirects create, or a
 //    handler's data-connection link waiting for its first packet).
 //  - `alias_addr` 0 means "the instance's current alias address".
-//  - The hot part (this struct, 72 bytes) holds what the packet path reads;
-//    everything rarer (TCP sequence deltas, LSNAT servers, sockets, proxy
-//    targets, handler state) lives in LinkExtra, allocated on first need.
+//  - The hot part (this struct, 64 bytes, one cache line in the pool) holds
+//    what the packet path reads; everything rarer (TCP sequence deltas, LSNAT
+//    servers, sockets, proxy targets, handler state) lives in a LinkExtra,
+//    allocated on first need and held by the owning table under `extra_id`
+//    (a 4-byte slot number rather than an 8-byte pointer: the difference is
+//    what makes the link fit one line).  The table is found from the link's
+//    own address (LinkPool::owner_of), so link-only calls still reach it.
 #pragma once
 
 #include "flow_key.hpp"
@@ -30,7 +34,6 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
-#include <memory>
 #include <vector>
 
 struct alias_link;
@@ -108,10 +111,9 @@ struct alias_link {
     uint32_t last_used = 0;
     uint16_t flags = 0;
     uint8_t queue = 0;
-    uint8_t tcp_in = nalias::kTcpNotConnected;
-    uint8_t tcp_out = nalias::kTcpNotConnected;
-    uint8_t spare = 0;
-    std::unique_ptr<nalias::LinkExtra> extra;
+    uint8_t tcp_in : 4 = nalias::kTcpNotConnected;
+    uint8_t tcp_out : 4 = nalias::kTcpNotConnected;
+    uint32_t extra_id = 0;  // 0: no LinkExtra
 
     // The key fields are laid out so that each index key is two 8-byte
     // runs of them (flow_key.hpp): out = [src_addr, dst_addr] and
@@ -135,18 +137,22 @@ struct alias_link {
     bool has_ports() const noexcept { return type == 6 || type == 17 || type == 132; }
     // A wildcard flow link; address links (RedirectAddr) have no remote at all.
     bool partial() const noexcept { return type < 0x100 && (dst_addr == 0 || (has_ports() && dst_port == 0)); }
+    // The link's LinkExtra, or nullptr.  Only for links of a table's pool.
+    nalias::LinkExtra* extra() const noexcept { return extra_id ? lookup_extra() : nullptr; }
+    // The link's LinkExtra, created if needed; nullptr when out of memory.
     nalias::LinkExtra* ensure_extra() noexcept;
 
     // Offsets of the key runs, checked against the fields below the struct.
     static constexpr std::size_t kOutAddrRun = 32, kInAddrRun = 36, kOutPortRun = 44, kInPortRun = 46;
 
 private:
+    nalias::LinkExtra* lookup_extra() const noexcept;
     const unsigned char* bytes() const noexcept { return reinterpret_cast<const unsigned char*>(this); }
 };
 
 namespace nalias {
 using Link = ::alias_link;
-static_assert(sizeof(Link) == 72, "the hot part of a link is 72 bytes (docs/performance.md)");
+static_assert(sizeof(Link) == 64, "a link is one cache line (docs/performance.md)");
 static_assert(std::is_standard_layout_v<Link>);
 static_assert(offsetof(Link, src_addr) == Link::kOutAddrRun && offsetof(Link, dst_addr) == Link::kOutAddrRun + 4);
 static_assert(offsetof(Link, dst_addr) == Link::kInAddrRun && offsetof(Link, alias_addr) == Link::kInAddrRun + 4);

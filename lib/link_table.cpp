@@ -16,10 +16,9 @@ LinkExtra::~LinkExtra() {
 
 }  // namespace nalias
 
-nalias::LinkExtra* alias_link::ensure_extra() noexcept {
-    if (!extra) extra.reset(new (std::nothrow) nalias::LinkExtra());
-    return extra.get();
-}
+nalias::LinkExtra* alias_link::lookup_extra() const noexcept { return nalias::LinkTable::of(*this).extra_at(extra_id); }
+
+nalias::LinkExtra* alias_link::ensure_extra() noexcept { return nalias::LinkTable::of(*this).ensure_extra(*this); }
 
 namespace nalias {
 
@@ -38,28 +37,32 @@ bool LinkPool::add_chunk() noexcept {
     } catch (...) {
         return false;
     }
-    Chunk c{nullptr, 0, false};
-    if (chunks_.size() >= kSmallChunks) {
-        // Over-map by one huge page and trim, so the block is 2 MiB aligned.
-        const std::size_t span = 2 * kHugeChunkBytes;
-        void* p = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p != MAP_FAILED) {
-            const auto start = reinterpret_cast<uintptr_t>(p);
-            const uintptr_t aligned = (start + kHugeChunkBytes - 1) & ~(uintptr_t{kHugeChunkBytes} - 1);
-            if (aligned > start) ::munmap(p, aligned - start);
-            const uintptr_t end = start + span, aligned_end = aligned + kHugeChunkBytes;
-            if (end > aligned_end) ::munmap(reinterpret_cast<void*>(aligned_end), end - aligned_end);
-            c = {reinterpret_cast<void*>(aligned), kHugeChunkBytes, true};
-        }
+    // Over-map by the alignment and trim, so the chunk starts at a multiple
+    // of kChunkAlign (owner_of relies on it).  Where mmap is refused, the
+    // heap's aligned allocation is the fallback.
+    const std::size_t bytes = chunks_.size() < kSmallChunks ? kSmallChunkBytes : kChunkAlign;
+    const std::size_t span = kChunkAlign + bytes;
+    uintptr_t aligned = 0;
+    bool mapped = false;
+    void* p = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+        const auto start = reinterpret_cast<uintptr_t>(p);
+        aligned = (start + kChunkAlign - 1) & ~(uintptr_t{kChunkAlign} - 1);
+        if (aligned > start) ::munmap(p, aligned - start);
+        const uintptr_t end = start + span, aligned_end = aligned + bytes;
+        if (end > aligned_end) ::munmap(reinterpret_cast<void*>(aligned_end), end - aligned_end);
+        mapped = true;
+    } else {
+        void* q = nullptr;
+        if (::posix_memalign(&q, kChunkAlign, bytes) != 0) return false;
+        aligned = reinterpret_cast<uintptr_t>(q);
     }
-    if (!c.base) {
-        c = {std::malloc(kSmallChunkLinks * sizeof(Slot)), kSmallChunkLinks * sizeof(Slot), false};
-        if (!c.base) return false;
-    }
-    chunks_.push_back(c);
-    bytes_ += c.bytes;
-    carve_ = static_cast<Slot*>(c.base);
-    carve_end_ = carve_ + c.bytes / sizeof(Slot);
+    auto* first = reinterpret_cast<Slot*>(aligned);
+    new (first->storage) ChunkHeader{owner_};
+    chunks_.push_back({first, bytes, mapped});
+    bytes_ += bytes;
+    carve_ = first + 1;
+    carve_end_ = first + bytes / sizeof(Slot);
     return true;
 }
 
@@ -275,8 +278,37 @@ Link* LinkTable::create(const Link& f, uint32_t timeout, uint32_t now, bool inde
     return l;
 }
 
+LinkExtra* LinkTable::ensure_extra(Link& l) noexcept {
+    if (l.extra_id) return extras_[l.extra_id].get();
+    std::unique_ptr<LinkExtra> e(new (std::nothrow) LinkExtra());
+    if (!e) return nullptr;
+    uint32_t id;
+    if (!free_extras_.empty()) {
+        id = free_extras_.back();
+        free_extras_.pop_back();
+        extras_[id] = std::move(e);
+    } else {
+        if (extras_.size() >= UINT32_MAX) return nullptr;
+        try {
+            if (extras_.empty()) extras_.emplace_back();  // slot 0: "none"
+            free_extras_.reserve(extras_.size() + 1);
+            extras_.push_back(std::move(e));
+        } catch (...) {
+            return nullptr;
+        }
+        id = static_cast<uint32_t>(extras_.size() - 1);
+    }
+    l.extra_id = id;
+    return extras_[id].get();
+}
+
 void LinkTable::destroy(Link* l, bool expired) noexcept {
     if (on_destroy) on_destroy(on_destroy_ctx, *l, expired);
+    if (l->extra_id) {
+        extras_[l->extra_id].reset();
+        free_extras_.push_back(l->extra_id);  // capacity reserved in ensure_extra
+        l->extra_id = 0;
+    }
     erase_out(*l);
     erase_in(*l);
     l->expiry_hook.unlink();

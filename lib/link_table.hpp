@@ -55,6 +55,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -111,41 +112,61 @@ using ExpiryList = bi::list<Link, ExpiryHook, bi::constant_time_size<false>>;
 
 // Fixed-size slot allocator: links are carved from chunks and recycled
 // through a free list, so creating a link costs no malloc in steady state.
-// A new chunk is carved in address order as links need slots, so its pages
-// are first touched one at a time rather than all at once by the packet
-// that allocated it.  The first kSmallChunks chunks are small heap blocks
-// (a natd with a few hundred links stays small); later ones are 2 MiB
-// blocks aligned to huge-page boundaries.  nalias does not ask for
-// transparent huge pages (madvise): they make lookups in a large table
-// about a third faster, but the packet that first touches a huge page pays
-// for clearing all 2 MiB of it, measured at up to 10 ms on a VM, against
-// the 1 ms pause bound (docs/performance.md).  With THP enabled=always the
-// kernel uses huge pages for these blocks anyway: the administrator's call.
+// Slots are 64 bytes and 64-byte aligned, so a link is exactly one cache
+// line.  Every chunk starts at a multiple of kChunkAlign and keeps its owner
+// in its first slot: a link's table is found from the link's address alone
+// (owner_of), which is how link-only calls (the LinkExtra of a link, module
+// calls such as GetProxyPort) reach the table without a pointer in every
+// link.  A new chunk is carved in address order as links need slots, so its
+// pages are first touched one at a time rather than all at once by the
+// packet that allocated it.  The first kSmallChunks chunks are 256 KiB (a
+// natd with a few hundred links stays small, and a mapping that small never
+// becomes a huge page); later ones are 2 MiB, aligned to huge-page
+// boundaries.  Chunks are mmap'd, or taken from the heap's aligned
+// allocator where mmap is refused.  nalias does not ask for transparent
+// huge pages (madvise): they make lookups in a large table about a third
+// faster, but the packet that first touches a huge page pays for clearing
+// all 2 MiB of it, measured at up to 10 ms on a VM, against the 1 ms pause
+// bound (docs/performance.md).  With THP enabled=always the kernel uses
+// huge pages for the 2 MiB chunks anyway: the administrator's call.
 class LinkPool {
 public:
-    LinkPool() = default;
+    static constexpr std::size_t kSlotBytes = 64;
+    static constexpr std::size_t kChunkAlign = std::size_t{2} << 20;  // one x86-64 huge page
+
+    explicit LinkPool(void* owner) noexcept : owner_(owner) {}
     LinkPool(const LinkPool&) = delete;
     LinkPool& operator=(const LinkPool&) = delete;
     ~LinkPool();
     void* allocate() noexcept;  // nullptr when memory is exhausted
     void release(void* slot) noexcept;
     std::size_t bytes_reserved() const noexcept { return bytes_; }
+    // The owner given to the pool that allocated `slot`.
+    static void* owner_of(const void* slot) noexcept {
+        const auto chunk = reinterpret_cast<uintptr_t>(slot) & ~(uintptr_t{kChunkAlign} - 1);
+        return reinterpret_cast<const ChunkHeader*>(chunk)->owner;
+    }
 
 private:
     union Slot {
         Slot* next;
-        alignas(Link) unsigned char storage[sizeof(Link)];
+        alignas(kSlotBytes) unsigned char storage[kSlotBytes];
     };
+    static_assert(sizeof(Slot) == kSlotBytes && sizeof(Link) <= kSlotBytes && alignof(Link) <= kSlotBytes);
+    struct ChunkHeader {
+        void* owner;
+    };
+    static_assert(sizeof(ChunkHeader) <= kSlotBytes);
     struct Chunk {
         void* base;
         std::size_t bytes;
-        bool mapped;  // mmap'd (huge-page block) rather than malloc'd
+        bool mapped;  // mmap'd, else from posix_memalign
     };
-    static constexpr std::size_t kSmallChunkLinks = 4096;
+    static constexpr std::size_t kSmallChunkBytes = std::size_t{256} << 10;
     static constexpr std::size_t kSmallChunks = 8;
-    static constexpr std::size_t kHugeChunkBytes = std::size_t{2} << 20;  // one x86-64 huge page
     bool add_chunk() noexcept;
 
+    void* owner_;
     std::vector<Chunk> chunks_;
     std::size_t bytes_ = 0;
     Slot* free_ = nullptr;
@@ -177,8 +198,13 @@ public:
     // and files it in the wheel of `timeout` seconds.  nullptr when the link limit is
     // reached and nothing could be reclaimed, or memory is exhausted.
     Link* create(const Link& fields, uint32_t timeout, uint32_t now, bool index_out = true, bool index_in = true) noexcept;
-    // Unindexes, unfiles and frees the link; `on_destroy` runs first.
+    // Unindexes, unfiles and frees the link and its LinkExtra; `on_destroy` runs first.
     void destroy(Link* l, bool expired = false) noexcept;
+
+    // A link's LinkExtra (alias_link::extra / ensure_extra come here).
+    LinkExtra* extra_at(uint32_t id) const noexcept { return extras_[id].get(); }
+    LinkExtra* ensure_extra(Link& l) noexcept;
+    static LinkTable& of(const Link& l) noexcept { return *static_cast<LinkTable*>(LinkPool::owner_of(&l)); }
 
     Link* find_out(const FlowKey& k) noexcept {
         auto it = out_.find(k);
@@ -279,7 +305,11 @@ private:
     std::array<Wheel, kMaxQueues> wheels_{};
     std::size_t queue_count_ = 0;
     ExpiryList all_permanent_;  // permanent links, for clear() and iteration
-    LinkPool pool_;
+    LinkPool pool_{this};
+    // LinkExtra slots; slot 0 stands for "none".  free_extras_ keeps room
+    // for every slot, so that releasing one (in destroy) cannot fail.
+    std::vector<std::unique_ptr<LinkExtra>> extras_;
+    std::vector<uint32_t> free_extras_;
     std::size_t dynamic_count_ = 0, permanent_count_ = 0;
     std::size_t limit_;
     uint32_t last_sweep_ = 0;

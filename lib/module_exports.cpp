@@ -286,12 +286,12 @@ LIBALIAS_API u_short GetAliasPort(struct alias_link* lnk) { return lnk ? lnk->al
 LIBALIAS_API u_short GetDestPort(struct alias_link* lnk) { return lnk ? lnk->dst_port : 0; }
 
 LIBALIAS_API struct in_addr GetProxyAddress(struct alias_link* lnk) {
-    return to_in(lnk && lnk->extra ? lnk->extra->proxy_addr : 0);
+    return to_in(lnk && lnk->extra() ? lnk->extra()->proxy_addr : 0);
 }
 LIBALIAS_API void SetProxyAddress(struct alias_link* lnk, struct in_addr addr) {
     if (LinkExtra* e = lnk ? lnk->ensure_extra() : nullptr) e->proxy_addr = addr.s_addr;
 }
-LIBALIAS_API u_short GetProxyPort(struct alias_link* lnk) { return lnk && lnk->extra ? lnk->extra->proxy_port : 0; }
+LIBALIAS_API u_short GetProxyPort(struct alias_link* lnk) { return lnk && lnk->extra() ? lnk->extra()->proxy_port : 0; }
 LIBALIAS_API void SetProxyPort(struct alias_link* lnk, u_short port) {
     if (LinkExtra* e = lnk ? lnk->ensure_extra() : nullptr) e->proxy_port = port;
 }
@@ -302,7 +302,7 @@ LIBALIAS_API int GetStateOut(struct alias_link* lnk) { return lnk ? lnk->tcp_out
 LIBALIAS_API void SetProtocolFlags(struct alias_link* lnk, int pflags) {
     if (LinkExtra* e = lnk ? lnk->ensure_extra() : nullptr) e->protocol_flags = pflags;
 }
-LIBALIAS_API int GetProtocolFlags(struct alias_link* lnk) { return lnk && lnk->extra ? lnk->extra->protocol_flags : 0; }
+LIBALIAS_API int GetProtocolFlags(struct alias_link* lnk) { return lnk && lnk->extra() ? lnk->extra()->protocol_flags : 0; }
 
 // 0 deletes the link, -1 makes it permanent, n > 0 sets its lifetime.
 LIBALIAS_API void SetExpire(struct alias_link* lnk, int expire) {

@@ -261,23 +261,23 @@ std::size_t format_dest_line(char* buf, std::size_t cap, uint32_t addr, uint16_t
 // already on record, so it gets the same line again (libalias would send it
 // bare and desynchronise the stream).
 bool is_first_data_again(const Link& l, uint32_t seq, std::size_t size, std::size_t line_len) noexcept {
-    if (!l.extra) return false;
+    if (!l.extra()) return false;
     const int delta = delta_seq_out(l, seq) + static_cast<int>(line_len);
-    for (const SeqDelta& d : l.extra->seq) {
+    for (const SeqDelta& d : l.extra()->seq) {
         if (d.valid && d.end_old == seq + static_cast<uint32_t>(size) && d.delta == delta) return true;
     }
     return false;
 }
 
 void encode_tcp_stream(Link& l, Datagram& d) noexcept {
-    if (d.proto != IPPROTO_TCP || !l.extra) return;
+    if (d.proto != IPPROTO_TCP || !l.extra()) return;
     payload::Segment s;
     const auto max = static_cast<uint16_t>(std::min<std::size_t>(d.max, 0xffff));
     if (!payload::tcp_segment(reinterpret_cast<struct ip*>(d.ip), max, s)) return;
     // Only a segment with data gets the line, never the SYN.
     if (s.size() == 0) return;
     char line[48];
-    const std::size_t n = format_dest_line(line, sizeof line, l.extra->proxy_addr, l.extra->proxy_port);
+    const std::size_t n = format_dest_line(line, sizeof line, l.extra()->proxy_addr, l.extra()->proxy_port);
     if (n == 0) return;
     if ((l.flags & kAckModified) && !is_first_data_again(l, s.seq(), s.size(), n)) return;
     if (!payload::splice(s, &l, payload::Edit{0, 0, std::string_view(line, n)})) return;
@@ -285,7 +285,7 @@ void encode_tcp_stream(Link& l, Datagram& d) noexcept {
 }
 
 void encode_ip_header(const Link& l, Datagram& d) noexcept {
-    if (!l.extra) return;
+    if (!l.extra()) return;
     const std::size_t new_hl = d.hl + kDestOptionLength;
     const std::size_t new_len = d.len + kDestOptionLength;
     if (new_hl > kMaxIpHeader || new_len > d.max || new_len > 0xffff) return;
@@ -295,8 +295,8 @@ void encode_ip_header(const Link& l, Datagram& d) noexcept {
     std::memmove(opt + kDestOptionLength, opt, d.len - ip::kMinHeader);
     opt[0] = kDestOptionType;
     opt[1] = static_cast<uint8_t>(kDestOptionLength);
-    store32(opt + 2, l.extra->proxy_addr);
-    store16(opt + 6, l.extra->proxy_port);
+    store32(opt + 2, l.extra()->proxy_addr);
+    store16(opt + 6, l.extra()->proxy_port);
     d.ip[ip::kVerIhl] = static_cast<uint8_t>(0x40 | (new_hl / 4));
     put_be16(d.ip + ip::kTotalLength, static_cast<uint16_t>(new_len));
     // The whole header changed shape: recompute its checksum.  The

@@ -132,7 +132,7 @@ void track_line_end(Link& l, const Segment& s, int bit) noexcept {
     if (LinkExtra* e = l.ensure_extra()) e->protocol_flags = ended ? (e->protocol_flags & ~bit) : (e->protocol_flags | bit);
 }
 
-bool mid_line(const Link& l, int bit) noexcept { return l.extra && (l.extra->protocol_flags & bit); }
+bool mid_line(const Link& l, int bit) noexcept { return l.extra() && (l.extra()->protocol_flags & bit); }
 
 // ----- rewrite -----------------------------------------------------------
 

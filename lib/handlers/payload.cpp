@@ -39,8 +39,8 @@ char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(
 void record_delta(Link& l, uint32_t seq, std::size_t old_len, int change) noexcept {
     const int delta = delta_seq_out(l, seq) + change;
     const uint32_t end_old = seq + static_cast<uint32_t>(old_len);
-    if (l.extra) {
-        for (const SeqDelta& d : l.extra->seq)
+    if (l.extra()) {
+        for (const SeqDelta& d : l.extra()->seq)
             if (d.valid && d.end_old == end_old && d.delta == delta) return;
     }
     add_seq(l, delta, seq, static_cast<uint32_t>(old_len));

@@ -143,7 +143,7 @@ bool parse_control(const uint8_t* data, std::size_t size, ControlMessage* out, s
 
 // ----- call state ---------------------------------------------------------
 
-int flags_of(const Link& l) noexcept { return l.extra ? l.extra->protocol_flags : 0; }
+int flags_of(const Link& l) noexcept { return l.extra() ? l.extra()->protocol_flags : 0; }
 
 Link* call_by_own_id(Instance& la, uint32_t inside, uint32_t server, uint16_t own) noexcept {
     return search_out(la, kLinkPptp, inside, own, server, 0);

@@ -25,7 +25,7 @@ bool udp_view(struct ip* pip, std::size_t maxpktsize, UdpView& v) noexcept {
 bool move_alias_port(Instance& la, Link& l, uint32_t alias, uint16_t port) noexcept {
     if (l.alias_port == port) return true;
     if (l.permanent() || l.partial() || !(l.flags & kIndexedIn) || (l.flags & kShadowed)) return false;
-    if (l.extra && (l.extra->shadowed || l.extra->shadowed_by || l.extra->sockfd >= 0)) return false;
+    if (l.extra() && (l.extra()->shadowed || l.extra()->shadowed_by || l.extra()->sockfd >= 0)) return false;
     if (find_link_in(la, static_cast<uint16_t>(l.type), alias, port, l.dst_addr, l.dst_port, false)) return false;
     const uint16_t old = l.alias_port;
     la.links.erase_in(l);

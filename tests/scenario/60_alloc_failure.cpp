@@ -385,7 +385,7 @@ TEST_CASE("a mixed workload with every n-th allocation failing stays consistent"
     }
 }
 
-TEST_CASE("mmap refused: the indexes keep their initial buckets and the pool uses the heap", "[fault]") {
+TEST_CASE("mmap refused: the indexes keep their initial buckets and the pool takes aligned heap blocks", "[fault]") {
     libalias* la;
     {
         fault::Armed a(fault::mmap_only());
@@ -394,8 +394,8 @@ TEST_CASE("mmap refused: the indexes keep their initial buckets and the pool use
     REQUIRE(la != nullptr);
     LibAliasSetAddress(la, masq);
     LibAliasSetMode(la, PKT_ALIAS_SAME_PORTS, PKT_ALIAS_USE_SOCKETS | PKT_ALIAS_SAME_PORTS);
-    // More flows than the heap-backed first chunks hold (8 x 4096), so the
-    // pool asks for a huge-page block, is refused, and falls back.
+    // More flows than the small first chunks hold (8 x 4095), so the pool
+    // also asks for 2 MiB blocks; every mmap is refused and it falls back.
     constexpr unsigned kFlows = 36000;
     std::vector<uint16_t> alias_port(kFlows);
     Packet p = udp_packet(prv1, 1, ext, 53, "q");
