@@ -271,6 +271,9 @@ public:
     // fragment buffers, statistics).
     void (*on_destroy)(void* ctx, Link& l, bool expired) = nullptr;
     void* on_destroy_ctx = nullptr;
+    // The instance that owns the table, for calls that get a link alone
+    // (module exports: SetExpire(lnk), ...); set by the instance.
+    void* instance = nullptr;
 
     unsigned long long created = 0, expired_count = 0, refused = 0;
 

@@ -70,15 +70,14 @@ template <class Pred> Link* find_pptp(Instance& la, Pred&& pred) noexcept {
     return found;
 }
 
-uint32_t alias_of(const Link& l) noexcept {
-    if (l.alias_addr) return l.alias_addr;
-    const Instance* la = t_handler_instance;
-    return la ? la->alias_addr : 0;
-}
+// The instance a link belongs to, found from the link's own address (its
+// pool chunk names the table, the table its instance), as libalias links
+// point back to theirs: link-only calls work inside and outside handlers.
+Instance* instance_of(const Link& l) noexcept { return static_cast<Instance*>(LinkTable::of(l).instance); }
+
+uint32_t alias_of(const Link& l) noexcept { return l.alias_addr ? l.alias_addr : instance_of(l)->alias_addr; }
 
 }  // namespace
-
-Instance* handler_instance() noexcept { return t_handler_instance; }
 
 }  // namespace nalias
 
@@ -266,8 +265,8 @@ LIBALIAS_API struct alias_link* FindPptpInByPeerCallId(struct libalias* la, stru
 // Re-keys the link with the server's call id (libalias ReLinks it, so the
 // old handle is dead afterwards there too).
 LIBALIAS_API void SetDestCallId(struct alias_link* lnk, uint16_t cid) {
-    Instance* i = handler_instance();
-    if (!lnk || !i) return;
+    if (!lnk) return;
+    Instance* i = instance_of(*lnk);
     relink(*i, lnk, lnk->src_addr, lnk->dst_addr, lnk->alias_addr, lnk->src_port, cid, lnk->alias_port, lnk->type);
 }
 
@@ -275,7 +274,7 @@ LIBALIAS_API void SetDestCallId(struct alias_link* lnk, uint16_t cid) {
 
 LIBALIAS_API struct in_addr GetOriginalAddress(struct alias_link* lnk) {
     if (!lnk) return to_in(0);
-    if (lnk->src_addr == 0) return to_in(handler_instance() ? handler_instance()->alias_addr : 0);
+    if (lnk->src_addr == 0) return to_in(instance_of(*lnk)->alias_addr);
     return to_in(lnk->src_addr);
 }
 
@@ -306,8 +305,8 @@ LIBALIAS_API int GetProtocolFlags(struct alias_link* lnk) { return lnk && lnk->e
 
 // 0 deletes the link, -1 makes it permanent, n > 0 sets its lifetime.
 LIBALIAS_API void SetExpire(struct alias_link* lnk, int expire) {
-    Instance* i = handler_instance();
-    if (!lnk || !i || expire < -1) return;
+    if (!lnk || expire < -1) return;
+    Instance* i = instance_of(*lnk);
     // A module's SetExpire(lnk, 0) ends a dynamic link it made permanent
     // (libalias clears LINK_PERMANENT first), and redirects alike.
     set_expire(*i, *lnk, expire);

@@ -6,22 +6,18 @@
 //
 // libalias's links point back to their instance, so a module may call
 // SetExpire(lnk, 0) or GetAliasAddress(lnk) with the link alone.  nalias's
-// links do not (it would cost 8 bytes in every link), so while a handler
-// chain runs, the packet path names the instance in a thread-local slot.
-// Calls that need the instance and find none (a module calling outside a
-// handler) do nothing, or answer from the link alone.  The same scope sets
-// the exported `LibAliasTime` to the instance's clock, which is what
-// modules read it for.
+// links hold no such pointer (it would cost 8 bytes in every link); the
+// instance is found from the link's address instead (LinkPool::owner_of).
+// While a handler chain runs, the packet path also sets the exported
+// `LibAliasTime` to the instance's clock, which is what modules read it for.
 #pragma once
 
 #include "instance.hpp"
 
 namespace nalias {
 
-// The instance whose handlers run on this thread, or nullptr.
-Instance* handler_instance() noexcept;
-
-// Names `la` as the handler instance for the scope's lifetime (nests).
+// Names `la` as the instance whose handlers run, for the scope's lifetime
+// (nests): LibAliasTime shows its clock.
 class HandlerInstanceScope {
 public:
     explicit HandlerInstanceScope(Instance& la) noexcept;

@@ -260,10 +260,51 @@ TEST_CASE("module exports: PPTP call links", "[modules]") {
     CHECK(FindPptpOutByCallId(nat.la, prv1, ext, htons(0x1111)) == call);
     CHECK(FindPptpInByPeerCallId(nat.la, ext, masq, alias_call) == call);
     CHECK(FindPptpOutByCallId(nat.la, prv2, ext, htons(0x1111)) == nullptr);
-    // Outside a handler SetDestCallId has no instance to relink in: no-op.
+    // Outside a handler too, the link leads to its instance: SetDestCallId
+    // re-keys the call with the server's call id (the old handle is dead
+    // afterwards, as in libalias).
     SetDestCallId(call, htons(0x2222));
-    CHECK(FindPptpOutByPeerCallId(nat.la, prv1, ext, htons(0x2222)) == nullptr);
-    CHECK(FindPptpInByCallId(nat.la, ext, masq, 0) == call);
+    alias_link* rekeyed = FindPptpOutByPeerCallId(nat.la, prv1, ext, htons(0x2222));
+    REQUIRE(rekeyed != nullptr);
+    CHECK(GetAliasPort(rekeyed) == alias_call);
+    CHECK(FindPptpInByCallId(nat.la, ext, masq, htons(0x2222)) == rekeyed);
+}
+
+TEST_CASE("module exports: link-only calls reach the link's own instance outside handlers", "[modules]") {
+    Nat a, b;
+    LibAliasSetAddress(b.la, pub);
+    // A link bound to "the instance's address" (alias 0) reports the
+    // current address of the instance it belongs to, not of another one.
+    alias_link* la_link = AddLink(a.la, prv1, ext, any_addr, htons(3000), htons(80), htons(41000), IPPROTO_TCP);
+    alias_link* lb_link = AddLink(b.la, prv1, ext, any_addr, htons(3000), htons(80), htons(41000), IPPROTO_TCP);
+    REQUIRE(la_link != nullptr);
+    REQUIRE(lb_link != nullptr);
+    CHECK(GetAliasAddress(la_link).s_addr == masq.s_addr);
+    CHECK(GetAliasAddress(lb_link).s_addr == pub.s_addr);
+
+    // SetExpire(lnk, 0) deletes the link from its instance, and only there.
+    SetExpire(la_link, 0);
+    CHECK(FindUdpTcpOut(a.la, prv1, ext, htons(3000), htons(80), IPPROTO_TCP, 0) == nullptr);
+    CHECK(FindUdpTcpOut(b.la, prv1, ext, htons(3000), htons(80), IPPROTO_TCP, 0) == lb_link);
+
+    // SetExpire(lnk, -1) makes a link permanent and SetExpire(lnk, n) gives
+    // it n seconds, in its own instance's clock.
+    FakeClock clock;
+    clock.attach(a.la);
+    alias_link* kept = AddLink(a.la, prv2, ext, masq, htons(3001), htons(80), htons(41001), IPPROTO_UDP);
+    alias_link* brief = AddLink(a.la, prv2, ext, masq, htons(3002), htons(80), htons(41002), IPPROTO_UDP);
+    REQUIRE(kept != nullptr);
+    REQUIRE(brief != nullptr);
+    SetExpire(kept, -1);
+    SetExpire(brief, 5);
+    clock.now += 10;
+    Packet p = udp_packet(prv3, 1, ext, 53, "tick");  // any packet runs the expiry
+    REQUIRE(LibAliasOut(a.la, p.data(), p.capacity()) == PKT_ALIAS_OK);
+    clock.now += 3600;
+    p = udp_packet(prv3, 2, ext, 53, "tick");
+    REQUIRE(LibAliasOut(a.la, p.data(), p.capacity()) == PKT_ALIAS_OK);
+    CHECK(FindUdpTcpOut(a.la, prv2, ext, htons(3001), htons(80), IPPROTO_UDP, 0) == kept);
+    CHECK(FindUdpTcpOut(a.la, prv2, ext, htons(3002), htons(80), IPPROTO_UDP, 0) == nullptr);
 }
 
 TEST_CASE("module exports: TCP sequence deltas in network order", "[modules]") {
