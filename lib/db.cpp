@@ -223,7 +223,7 @@ uint32_t find_original_address(Instance& la, uint32_t alias) noexcept {
 }
 
 Link* add_link(Instance& la, uint32_t src, uint32_t dst, uint32_t alias, uint16_t sport, uint16_t dport,
-               int alias_port_param, uint16_t type, uint16_t extra_flags) noexcept {
+               int alias_port_param, uint16_t type, uint16_t extra_flags, bool out_key_absent) noexcept {
     Link f;
     f.src_addr = src;
     f.dst_addr = dst;
@@ -244,8 +244,9 @@ Link* add_link(Instance& la, uint32_t src, uint32_t dst, uint32_t alias, uint16_
 
     // Same in-key as a live link: a redirect or a protocol link (many hosts
     // to one peer) takes over the key, newest first, as libalias's lists do.
-    Link* same_in = la.links.find_in(f.in_key());
-    Link* same_out = index_out ? la.links.find_out(f.out_key()) : nullptr;
+    // A port chosen above was probed with this very in-key and found free.
+    Link* same_in = alias_port_param == kGetAliasPort ? nullptr : la.links.find_in(f.in_key());
+    Link* same_out = index_out && !out_key_absent ? la.links.find_out(f.out_key()) : nullptr;
     if (same_out && same_out == same_in && !same_out->permanent()) {
         delete_link(la, same_out);
         same_in = same_out = nullptr;
@@ -421,9 +422,9 @@ namespace {
     if (eim) {
         Link* m = add_link(la, src, 0, alias, sport, 0, kGetAliasPort, IPPROTO_UDP, kEimMapping | kNoSocket);
         if (!m) return nullptr;
-        return add_link(la, src, dst, alias, sport, dport, m->alias_port, IPPROTO_UDP);
+        return add_link(la, src, dst, alias, sport, dport, m->alias_port, IPPROTO_UDP, 0, true);
     }
-    return add_link(la, src, dst, alias, sport, dport, kGetAliasPort, proto);
+    return add_link(la, src, dst, alias, sport, dport, kGetAliasPort, proto, 0, true);
 }
 
 }  // namespace

@@ -66,8 +66,10 @@ inline uint32_t effective_alias(const Instance& la, const Link& l) noexcept {
 uint32_t find_alias_address(Instance& la, uint32_t original) noexcept;
 uint32_t find_original_address(Instance& la, uint32_t alias) noexcept;
 
+// `out_key_absent`: the caller has just looked the out key up and found
+// nothing, so add_link need not look again (the new-flow path).
 Link* add_link(Instance& la, uint32_t src, uint32_t dst, uint32_t alias, uint16_t sport, uint16_t dport,
-               int alias_port_param, uint16_t type, uint16_t extra_flags = 0) noexcept;
+               int alias_port_param, uint16_t type, uint16_t extra_flags = 0, bool out_key_absent = false) noexcept;
 void delete_link(Instance& la, Link* l) noexcept;
 Link* relink(Instance& la, Link* old, uint32_t src, uint32_t dst, uint32_t alias, uint16_t sport, uint16_t dport,
              uint16_t aport, uint16_t type) noexcept;
