@@ -92,9 +92,14 @@ void pauses_for(uint8_t proto, std::size_t n) {
                 static_cast<double>(rss1 - rss0 - n * sizeof(uint16_t)) / static_cast<double>(n));
     grow.print((std::string(p) + " growth 0 -> N (rehashes)").c_str());
 
-    // Every flow goes idle at the same second; then traffic resumes with
-    // new flows, and each packet pays its share of the expiry.
-    clock.now += proto == IPPROTO_TCP ? 301 : 61;
+    // Every flow goes idle at the same second, and the clock moves past the
+    // timeout plus the expiry wheel's lateness bound (a bucket is swept once
+    // its whole width has passed: 5 s buckets for TCP's 300 s, 1 s for UDP's
+    // 60 s; lib/link_table.hpp), so that every link is due; then traffic
+    // resumes with new flows, and each packet pays its share of the expiry.
+    // With a clock advanced by the timeout alone, links in the bucket of the
+    // present tick would wait for the clock, which this loop never moves.
+    clock.now += proto == IPPROTO_TCP ? 300 + 5 : 60 + 1;
     Worst expiry;
     uint64_t next = n;
     const uint64_t t_start = nanos(CLOCK_THREAD_CPUTIME_ID);
