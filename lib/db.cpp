@@ -522,7 +522,11 @@ void tcp_set_state(Instance& la, Link& l, bool inbound, uint8_t state) noexcept 
     } else if (state == kTcpConnected && other == kTcpConnected) {
         la.links.set_timeout(l, kTcpExpireConnectedSeconds, la.now);
     }
-    (inbound ? l.tcp_in : l.tcp_out) = state;
+    // Not a conditional lvalue: the states are bit-fields.
+    if (inbound)
+        l.tcp_in = state & 0xf;
+    else
+        l.tcp_out = state & 0xf;
 }
 
 }  // namespace
