@@ -101,8 +101,9 @@ void set_expire(Instance& la, Link& l, int seconds) noexcept;  // 0 delete, -1 p
 // the direction's state (no SYN or RST before the connection, no FIN or RST
 // during it, anything after it).
 void tcp_monitor(Instance& la, Link& l, uint8_t tcp_flags, bool inbound) noexcept;
-inline constexpr uint8_t kTcpStateTriggers[3] = {wire::tcp::kSyn | wire::tcp::kRst,
-                                                 wire::tcp::kFin | wire::tcp::kRst, 0};
+// Indexed by the 4-bit state field, so any value it can hold is in bounds.
+inline constexpr uint8_t kTcpStateTriggers[16] = {wire::tcp::kSyn | wire::tcp::kRst,
+                                                  wire::tcp::kFin | wire::tcp::kRst, 0};
 static_assert(kTcpNotConnected == 0 && kTcpConnected == 1 && kTcpDisconnected == 2);
 inline void tcp_monitor_in(Instance& la, Link& l, uint8_t tcp_flags) noexcept {
     if (tcp_flags & kTcpStateTriggers[l.tcp_in]) tcp_monitor(la, l, tcp_flags, true);
