@@ -162,8 +162,8 @@ void on_link_destroyed(void* ctx, Link& l, bool expired) {
 }  // namespace
 
 void install_link_hooks(Instance& la) noexcept {
+    la.links.instance = &la;
     la.links.on_destroy = &on_link_destroyed;
-    la.links.on_destroy_ctx = &la;
 }
 
 int kind_index(uint16_t type) noexcept {

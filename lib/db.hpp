@@ -118,7 +118,8 @@ int delta_ack_in(const Link& l, uint32_t ack_host) noexcept;
 // Counts of live links by kind, for stats and the LOG line.
 int kind_index(uint16_t type) noexcept;
 
-// Wires the table's destroy callback to the instance's counters.
+// Names the instance as the table's owner and wires the table's destroy
+// callback to the instance's counters.
 void install_link_hooks(Instance& la) noexcept;
 
 // Reset, as LibAliasInit on a live instance or an address change.

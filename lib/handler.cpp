@@ -94,9 +94,8 @@ int run_handlers(struct libalias* la, int16_t dir, uint8_t proto_class, struct i
                  struct alias_data* ad) noexcept {
     const Chain* c = current.load(std::memory_order_acquire);
     if (!c) return kNoHandler;
-    // Module calls that get only a link (SetExpire, GetAliasAddress, ...)
-    // find their instance here, on every path that runs handlers.
-    const HandlerInstanceScope scope(*la);
+    // Modules read LibAliasTime from their handlers.
+    publish_handler_clock(*la);
     for (proto_handler* h : c->handlers) {
         if (!(h->dir & dir) || !(h->proto & proto_class)) continue;
         if (h->fingerprint && h->fingerprint(la, ad) == 0) {

@@ -71,7 +71,6 @@ libalias::libalias()
     : mode(PKT_ALIAS_SAME_PORTS | PKT_ALIAS_USE_SOCKETS | PKT_ALIAS_RESET_ON_ADDR_CHANGE),
       secret(nalias::make_hash_secret()),
       links(secret) {
-    links.instance = this;
     nalias::install_link_hooks(*this);
     nalias::sample_clock(*this);
 }

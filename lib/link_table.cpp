@@ -303,7 +303,7 @@ LinkExtra* LinkTable::ensure_extra(Link& l) noexcept {
 }
 
 void LinkTable::destroy(Link* l, bool expired) noexcept {
-    if (on_destroy) on_destroy(on_destroy_ctx, *l, expired);
+    if (on_destroy) on_destroy(instance, *l, expired);
     if (l->extra_id) {
         extras_[l->extra_id].reset();
         free_extras_.push_back(l->extra_id);  // capacity reserved in ensure_extra

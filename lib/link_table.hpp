@@ -267,13 +267,13 @@ public:
     std::size_t in_buckets() const noexcept { return in_.split_count(); }
     std::size_t pool_bytes() const noexcept { return pool_.bytes_reserved(); }
 
+    // The instance that owns the table, set by the instance: the context of
+    // on_destroy, and how calls that get a link alone (module exports:
+    // SetExpire(lnk), ...) reach it.
+    void* instance = nullptr;
     // Called for each link just before it is freed (sockets, handler state,
     // fragment buffers, statistics).
-    void (*on_destroy)(void* ctx, Link& l, bool expired) = nullptr;
-    void* on_destroy_ctx = nullptr;
-    // The instance that owns the table, for calls that get a link alone
-    // (module exports: SetExpire(lnk), ...); set by the instance.
-    void* instance = nullptr;
+    void (*on_destroy)(void* instance, Link& l, bool expired) = nullptr;
 
     unsigned long long created = 0, expired_count = 0, refused = 0;
 

@@ -26,8 +26,6 @@ namespace nalias {
 
 namespace {
 
-thread_local Instance* t_handler_instance = nullptr;
-
 // libalias's link-type numbers for the links that are not IP protocols
 // (alias_db.c: IPPROTO_MAX + 1 ... + 4, IPPROTO_MAX being 256).
 constexpr int kLibaliasLinkFragmentId = 257;
@@ -94,14 +92,11 @@ LIBALIAS_API int LibAliasTime = 0;
 
 namespace nalias {
 
-HandlerInstanceScope::HandlerInstanceScope(Instance& la) noexcept : saved_(t_handler_instance) {
-    t_handler_instance = &la;
+void publish_handler_clock(const Instance& la) noexcept {
     // Instances on other threads write it too: an atomic store keeps that a
     // benign race (the value is only ever "a recent clock reading").
     __atomic_store_n(&LibAliasTime, static_cast<int>(la.now), __ATOMIC_RELAXED);
 }
-
-HandlerInstanceScope::~HandlerInstanceScope() { t_handler_instance = saved_; }
 
 }  // namespace nalias
 

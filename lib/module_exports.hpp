@@ -16,17 +16,7 @@
 
 namespace nalias {
 
-// Names `la` as the instance whose handlers run, for the scope's lifetime
-// (nests): LibAliasTime shows its clock.
-class HandlerInstanceScope {
-public:
-    explicit HandlerInstanceScope(Instance& la) noexcept;
-    ~HandlerInstanceScope();
-    HandlerInstanceScope(const HandlerInstanceScope&) = delete;
-    HandlerInstanceScope& operator=(const HandlerInstanceScope&) = delete;
-
-private:
-    Instance* saved_;
-};
+// Sets the exported LibAliasTime to `la`'s clock, before its handlers run.
+void publish_handler_clock(const Instance& la) noexcept;
 
 }  // namespace nalias
