@@ -105,6 +105,19 @@ inline int outbound_link(Instance& la, Datagram& d, L4& v, uint8_t proto, bool c
     return 0;
 }
 
+// The inbound rewrites TCP and UDP share after the handlers: a transparent
+// proxy's original destination becomes the source again, and the inside
+// address the destination.
+[[gnu::always_inline]] inline void restore_inbound_addresses(Datagram& d, const L4& v, const Link& l, uint32_t inside,
+                                                             csum::BatchedUpdate& l4) noexcept {
+    static_assert(tcp::kSrcPort == udp::kSrcPort);
+    if (const LinkExtra* e = l.extra()) {
+        if (e->proxy_port) set_l4_port(v.hdr + tcp::kSrcPort, e->proxy_port, l4);
+        if (e->proxy_addr) set_addr_with_l4(d, ip::kSrc, e->proxy_addr, l4);
+    }
+    set_addr_with_l4(d, ip::kDst, inside, l4);
+}
+
 }  // namespace
 
 int tcp_alias_out(Instance& la, Datagram& d, bool create) noexcept {
@@ -154,11 +167,7 @@ int tcp_alias_in(Instance& la, Datagram& d) noexcept {
         if (run_chain(la, d, kDirIn, kClassTcp, l, oaddr, aaddr, aport, v) == kHandlerBrokePacket) return PKT_ALIAS_IGNORED;
         l4 = csum::BatchedUpdate(v.cksum);
     }
-    if (const LinkExtra* e = l->extra()) {
-        if (e->proxy_port) set_l4_port(v.hdr + tcp::kSrcPort, e->proxy_port, l4);
-        if (e->proxy_addr) set_addr_with_l4(d, ip::kSrc, e->proxy_addr, l4);
-    }
-    set_addr_with_l4(d, ip::kDst, oaddr, l4);
+    restore_inbound_addresses(d, v, *l, oaddr, l4);
     l4.commit(false);
     if (l->flags & kAckModified) {
         const uint32_t ack = get_be32(v.hdr + tcp::kAck);
@@ -206,11 +215,7 @@ int udp_alias_in(Instance& la, Datagram& d) noexcept {
         if (r != kNoHandler && r < 0) return PKT_ALIAS_IGNORED;
         l4 = csum::BatchedUpdate(v.cksum);
     }
-    if (const LinkExtra* e = l->extra()) {
-        if (e->proxy_port) set_l4_port(v.hdr + udp::kSrcPort, e->proxy_port, l4);
-        if (e->proxy_addr) set_addr_with_l4(d, ip::kSrc, e->proxy_addr, l4);
-    }
-    set_addr_with_l4(d, ip::kDst, oaddr, l4);
+    restore_inbound_addresses(d, v, *l, oaddr, l4);
     l4.commit(true);
     return PKT_ALIAS_OK;
 }
