@@ -82,40 +82,49 @@ void LinkPool::release(void* p) noexcept {
     free_ = s;
 }
 
-BucketArray::BucketArray() noexcept {
+BucketArray::BucketArray(bool with_tags) noexcept {
     // PROT_NONE reserves address space only: it is not charged against the
     // commit limit even with strict overcommit.  Under an address-space
     // limit (RLIMIT_AS) smaller reservations are tried: the table then stops
     // growing its index earlier, and chains lengthen past that size.
+    // The tag bytes follow the buckets in the same reservation; both regions
+    // start on a page boundary (want * sizeof(Bucket) is a multiple of 4 KiB).
     for (std::size_t want = kMaxBuckets; want > kInitialBuckets && !mapped_; want /= 4) {
-        void* p = ::mmap(nullptr, want * sizeof(Bucket), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        const std::size_t span = want * (sizeof(Bucket) + (with_tags ? 1 : 0));
+        void* p = ::mmap(nullptr, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) continue;
         data_ = static_cast<Bucket*>(p);
+        if (with_tags) tags_ = reinterpret_cast<uint8_t*>(data_ + want);
         reserved_ = want;
         mapped_ = true;
         if (!commit(kInitialBuckets)) {
-            ::munmap(p, want * sizeof(Bucket));
+            ::munmap(p, span);
             mapped_ = false;
         }
     }
     if (!mapped_) {
         data_ = fallback_;
+        if (with_tags) tags_ = fallback_tags_;
         reserved_ = committed_ = kInitialBuckets;
     }
     for (std::size_t i = 0; i < kInitialBuckets; ++i) new (&data_[i]) Bucket();
 }
 
 BucketArray::~BucketArray() {
-    if (mapped_) ::munmap(data_, reserved_ * sizeof(Bucket));
+    if (mapped_) ::munmap(data_, reserved_ * (sizeof(Bucket) + (tags_ ? 1 : 0)));
 }
 
 bool BucketArray::commit(std::size_t buckets) noexcept {
     if (buckets <= committed_) return true;
     if (!mapped_ || buckets > reserved_) return false;
     const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    const std::size_t from = committed_ * sizeof(Bucket) / page * page;
-    const std::size_t to = (buckets * sizeof(Bucket) + page - 1) / page * page;
-    if (::mprotect(reinterpret_cast<char*>(data_) + from, to - from, PROT_READ | PROT_WRITE) != 0) return false;
+    const auto open = [page](void* base, std::size_t from_bytes, std::size_t to_bytes) {
+        const std::size_t from = from_bytes / page * page, to = (to_bytes + page - 1) / page * page;
+        return to <= from || ::mprotect(static_cast<char*>(base) + from, to - from, PROT_READ | PROT_WRITE) == 0;
+    };
+    // Pages opened for the buckets but not the tags stay opened: harmless, and retried next time.
+    if (!open(data_, committed_ * sizeof(Bucket), buckets * sizeof(Bucket)) || (tags_ && !open(tags_, committed_, buckets)))
+        return false;
     committed_ = buckets;
     return true;
 }
@@ -141,14 +150,27 @@ template <class Index> void LinkTable::construct_unsplit(Index& index, BucketArr
 // One step of linear hashing: the next bucket of the lower half is split
 // into its image in the upper half.  When every bucket is split, the array
 // doubles in place first (same address, so the index moves no link).
-template <class Index> bool LinkTable::split_one(Index& index, BucketArray& buckets) noexcept {
-    const std::size_t count = index.bucket_count();
-    if (index.split_count() == count) {
+template <class KeyOf, class Index> bool LinkTable::split_one(Index& index, BucketArray& buckets) noexcept {
+    if (index.split_count() == index.bucket_count()) {
+        const std::size_t count = index.bucket_count();
         if (!buckets.commit(count * 2)) return false;
         if (!index.incremental_rehash(typename Index::bucket_traits(buckets.data(), count * 2))) return false;
     }
-    new (&buckets.data()[index.split_count()]) Bucket();
-    return index.incremental_rehash(true);
+    // Boost splits bucket split - count/2 into bucket split.
+    const std::size_t image = index.split_count(), source = image - index.bucket_count() / 2;
+    new (&buckets.data()[image]) Bucket();
+    if (!index.incremental_rehash(true)) return false;
+    if constexpr (kFiltered<KeyOf>) {
+        refresh_tag<KeyOf>(index, buckets, source);
+        refresh_tag<KeyOf>(index, buckets, image);
+    }
+    return true;
+}
+
+template <class KeyOf, class Index> void LinkTable::refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept {
+    uint8_t tags = 0;
+    for (auto it = index.begin(n), end = index.end(n); it != end; ++it) tags |= tag_bit(hasher_(KeyOf()(*it)));
+    buckets.tags()[n] = tags;
 }
 
 uint8_t LinkTable::queue_for(uint32_t seconds) noexcept {
@@ -173,33 +195,57 @@ uint8_t LinkTable::queue_for(uint32_t seconds) noexcept {
 void LinkTable::grow_if_needed() noexcept {
     // One split per insert keeps the load at kMaxLoad; a refused split
     // (address space exhausted) only lengthens chains.
-    if (out_.size() > kMaxLoad * out_.split_count()) split_one(out_, out_buckets_);
-    if (in_.size() > kMaxLoad * in_.split_count()) split_one(in_, in_buckets_);
+    if (out_.size() > kMaxLoad * out_.split_count()) split_one<OutKeyOf>(out_, out_buckets_);
+    if (in_.size() > kMaxLoad * in_.split_count()) split_one<InKeyOf>(in_, in_buckets_);
+}
+
+template <class KeyOf, class Index> bool LinkTable::insert_into(Index& index, BucketArray& buckets, Link& l) noexcept {
+    if constexpr (kFiltered<KeyOf>) {
+        const FlowKey k = KeyOf()(l);
+        const std::size_t h = hasher_(k);
+        typename Index::insert_commit_data commit;
+        if (!index.insert_unique_check(k, Prehashed{h}, std::equal_to<FlowKey>(), commit).second) return false;
+        index.insert_unique_commit(l, commit);
+        buckets.tags()[index.bucket(k, Prehashed{h})] |= tag_bit(h);
+        return true;
+    } else {
+        return index.insert(l).second;
+    }
+}
+
+template <class KeyOf, class Index> void LinkTable::erase_from(Index& index, BucketArray& buckets, Link& l) noexcept {
+    if constexpr (kFiltered<KeyOf>) {
+        const std::size_t n = index.bucket(KeyOf()(l));
+        index.erase(index.iterator_to(l));
+        refresh_tag<KeyOf>(index, buckets, n);
+    } else {
+        index.erase(index.iterator_to(l));
+    }
 }
 
 bool LinkTable::insert_out(Link& l) noexcept {
     if (l.flags & kIndexedOut) return true;
-    if (!out_.insert(l).second) return false;
+    if (!insert_into<OutKeyOf>(out_, out_buckets_, l)) return false;
     l.flags |= kIndexedOut;
     return true;
 }
 
 bool LinkTable::insert_in(Link& l) noexcept {
     if (l.flags & kIndexedIn) return true;
-    if (!in_.insert(l).second) return false;
+    if (!insert_into<InKeyOf>(in_, in_buckets_, l)) return false;
     l.flags |= kIndexedIn;
     return true;
 }
 
 void LinkTable::erase_out(Link& l) noexcept {
     if (!(l.flags & kIndexedOut)) return;
-    out_.erase(out_.iterator_to(l));
+    erase_from<OutKeyOf>(out_, out_buckets_, l);
     l.flags &= ~kIndexedOut;
 }
 
 void LinkTable::erase_in(Link& l) noexcept {
     if (!(l.flags & kIndexedIn)) return;
-    in_.erase(in_.iterator_to(l));
+    erase_from<InKeyOf>(in_, in_buckets_, l);
     l.flags &= ~kIndexedIn;
 }
 

@@ -32,6 +32,18 @@
 // The index buckets store no hash: keys compare in two 64-bit words, so a stored
 // hash would only speed up rehashing and would cost 16 bytes per link.
 //
+// Miss filter (in index only).  Beside its bucket array lies one byte per
+// bucket, its tag set: bit (h >> 61) of the hash h of every link in that
+// bucket (high bits; the bucket number uses the low ones).  A lookup whose
+// bit is clear misses without reading the bucket or any link.  At 1M links
+// the tag bytes take 1 MiB and stay in cache where the 8 MiB bucket array and
+// the links do not: that is what a spoofed or scanning inbound packet costs.
+// At load <= 1 about 12% of misses pass (1 - e^(-1/8) for uniform chains;
+// linear hashing's unsplit buckets hold more).  The out index has no filter:
+// an outbound miss is a new flow, whose insert reads that bucket anyway.
+// Invariant: for every in bucket in use, the tag byte is exactly the union of
+// its links' bits (insert adds the bit; erase and split recompute the byte).
+//
 // Growth never stops the world.  The indexes use linear hashing
 // (Boost.Intrusive's incremental option): each insert that lifts the load
 // factor above kMaxLoad splits ONE bucket, so a rehash is spread over the
@@ -94,19 +106,24 @@ public:
     static constexpr std::size_t kInitialBuckets = 256;
     static constexpr std::size_t kMaxBuckets = std::size_t{1} << 25;  // 256 MiB of address space: 32M links at load 1
 
-    BucketArray() noexcept;
+    explicit BucketArray(bool with_tags) noexcept;
     BucketArray(const BucketArray&) = delete;
     BucketArray& operator=(const BucketArray&) = delete;
     ~BucketArray();
     Bucket* data() noexcept { return data_; }
+    // The miss filter's tag bytes, one per bucket, zero until set (with_tags only).
+    uint8_t* tags() noexcept { return tags_; }
+    const uint8_t* tags() const noexcept { return tags_; }
     std::size_t committed() const noexcept { return committed_; }
     bool commit(std::size_t buckets) noexcept;
 
 private:
     Bucket* data_ = nullptr;
+    uint8_t* tags_ = nullptr;  // in the same reservation, after the buckets; null without tags
     std::size_t reserved_ = 0, committed_ = 0;
     bool mapped_ = false;
     Bucket fallback_[kInitialBuckets];
+    uint8_t fallback_tags_[kInitialBuckets] = {};
 };
 using ExpiryList = bi::list<Link, ExpiryHook, bi::constant_time_size<false>>;
 
@@ -206,13 +223,12 @@ public:
     LinkExtra* ensure_extra(Link& l) noexcept;
     static LinkTable& of(const Link& l) noexcept { return *static_cast<LinkTable*>(LinkPool::owner_of(&l)); }
 
-    Link* find_out(const FlowKey& k) noexcept {
-        auto it = out_.find(k);
-        return it == out_.end() ? nullptr : &*it;
-    }
-    Link* find_in(const FlowKey& k) noexcept {
-        auto it = in_.find(k);
-        return it == in_.end() ? nullptr : &*it;
+    Link* find_out(const FlowKey& k) noexcept { return find<OutKeyOf>(out_, out_buckets_, k); }
+    Link* find_in(const FlowKey& k) noexcept { return find<InKeyOf>(in_, in_buckets_, k); }
+    // Whether the in index's miss filter lets a lookup of `k` go on to the bucket (for tests).
+    bool in_filter_passes(const FlowKey& k) const noexcept {
+        const std::size_t h = hasher_(k);
+        return in_buckets_.tags()[in_.bucket(k, Prehashed{h})] & tag_bit(h);
     }
     bool insert_out(Link& l) noexcept;
     bool insert_in(Link& l) noexcept;
@@ -261,8 +277,10 @@ public:
     std::size_t size() const noexcept { return dynamic_count_ + permanent_count_; }
     std::size_t limit() const noexcept { return limit_; }
     void set_limit(std::size_t n) noexcept { limit_ = n; }
-    // Buckets in use (constructed and reachable), both indexes.
-    std::size_t bucket_bytes() const noexcept { return (out_.split_count() + in_.split_count()) * sizeof(Bucket); }
+    // Buckets in use (constructed and reachable), both indexes, and the in index's tag bytes.
+    std::size_t bucket_bytes() const noexcept {
+        return out_.split_count() * sizeof(Bucket) + in_.split_count() * (sizeof(Bucket) + 1);
+    }
     std::size_t out_buckets() const noexcept { return out_.split_count(); }
     std::size_t in_buckets() const noexcept { return in_.split_count(); }
     std::size_t pool_bytes() const noexcept { return pool_.bytes_reserved(); }
@@ -295,14 +313,33 @@ private:
     unsigned sweep_wheel(Wheel& w, uint32_t now, unsigned& budget) noexcept;
     uint8_t queue_for(uint32_t seconds) noexcept;
     void grow_if_needed() noexcept;
-    template <class Index> static bool split_one(Index& index, BucketArray& buckets) noexcept;
+    // A hasher that returns a hash computed once, so the filter and the bucket walk share it.
+    struct Prehashed {
+        std::size_t h;
+        std::size_t operator()(const FlowKey&) const noexcept { return h; }
+    };
+    static uint8_t tag_bit(std::size_t h) noexcept { return static_cast<uint8_t>(1u << (h >> 61)); }
+    template <class KeyOf> static constexpr bool kFiltered = std::is_same_v<KeyOf, InKeyOf>;
+    template <class KeyOf, class Index> Link* find(Index& index, BucketArray& buckets, const FlowKey& k) noexcept {
+        const std::size_t h = hasher_(k);
+        const std::size_t n = index.bucket(k, Prehashed{h});
+        if constexpr (kFiltered<KeyOf>)
+            if (!(buckets.tags()[n] & tag_bit(h))) return nullptr;
+        for (auto it = index.begin(n), end = index.end(n); it != end; ++it)
+            if (KeyOf()(*it) == k) return &*it;
+        return nullptr;
+    }
+    template <class KeyOf, class Index> bool insert_into(Index& index, BucketArray& buckets, Link& l) noexcept;
+    template <class KeyOf, class Index> void erase_from(Index& index, BucketArray& buckets, Link& l) noexcept;
+    template <class KeyOf, class Index> void refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept;
+    template <class KeyOf, class Index> bool split_one(Index& index, BucketArray& buckets) noexcept;
     template <class Index> static void construct_unsplit(Index& index, BucketArray& buckets) noexcept;
     bool reclaim_for_limit(uint32_t now) noexcept;
     unsigned sweep_wheels(uint32_t now, unsigned budget) noexcept;
 
     KeyedFlowHash hasher_;
-    BucketArray out_buckets_;  // declared before the indexes: they are destroyed first
-    BucketArray in_buckets_;
+    BucketArray out_buckets_{false};  // declared before the indexes: they are destroyed first
+    BucketArray in_buckets_{true};
     OutIndex out_;
     InIndex in_;
     std::array<Wheel, kMaxQueues> wheels_{};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // LinkTable on its own: lookups by both keys, incremental index growth
-// (never more than one bucket split per insert, load kept at 1), bytes per
+// (never more than one bucket split per insert, load kept at 1), the miss
+// filter, bytes per
 // link, wheel expiry within the sweep budget and its lateness bound, and
 // the link limit.
 //
@@ -105,6 +106,56 @@ TEST_CASE("index growth splits at most one bucket per insert and keeps the load 
         found += t.find_out(f.out_key()) != nullptr && t.find_in(f.in_key()) != nullptr;
     }
     CHECK(found == 200000);
+}
+
+// The in index's miss filter must never hide a stored link (that would drop a
+// flow), and must turn most misses away before they read a bucket.  Churn (inserts,
+// erases, splits, doublings) exercises every path that maintains it.
+TEST_CASE("the miss filter never hides a stored link and turns most misses away", "[link_table]") {
+    LinkTable t(kSecret);
+    std::vector<Link*> links(150000, nullptr);
+    const auto all_stored_pass = [&] {
+        std::size_t hidden = 0;
+        for (uint32_t i = 0; i < links.size(); ++i) {
+            if (!links[i]) continue;
+            const Link f = fields(i);
+            hidden += !t.in_filter_passes(f.in_key());
+            hidden += t.find_out(f.out_key()) != links[i] || t.find_in(f.in_key()) != links[i];
+        }
+        return hidden;
+    };
+    for (uint32_t i = 0; i < 100000; ++i) links[i] = t.create(fields(i), 60, 100);
+    CHECK(all_stored_pass() == 0);
+    for (uint32_t i = 0; i < 100000; i += 3) {
+        t.destroy(links[i]);
+        links[i] = nullptr;
+    }
+    CHECK(all_stored_pass() == 0);
+    for (uint32_t i = 100000; i < 150000; ++i) links[i] = t.create(fields(i), 60, 100);
+    CHECK(all_stored_pass() == 0);
+
+    // Absent keys: the stored ones with another remote port.
+    std::size_t in_passed = 0, tried = 0;
+    for (uint32_t i = 0; i < links.size(); ++i) {
+        const Link f = fields(i);
+        const uint16_t other_port = htons(8443);
+        const FlowKey out = FlowKey::out(f.src_addr, f.dst_addr, f.src_port, other_port, f.type);
+        const FlowKey in = FlowKey::in(f.alias_addr, f.dst_addr, f.alias_port, other_port, f.type);
+        REQUIRE(t.find_out(out) == nullptr);
+        REQUIRE(t.find_in(in) == nullptr);
+        in_passed += t.in_filter_passes(in);
+        ++tried;
+    }
+    // At load <= 1 and 8 tag bits per bucket, at most about 12% pass.
+    INFO("misses passing the filter: " << in_passed << " of " << tried);
+    CHECK(in_passed < tried / 6);
+
+    for (Link* l : links)
+        if (l) t.destroy(l);
+    CHECK(t.size() == 0);
+    std::size_t passed_when_empty = 0;
+    for (uint32_t i = 0; i < links.size(); ++i) passed_when_empty += t.in_filter_passes(fields(i).in_key());
+    CHECK(passed_when_empty == 0);
 }
 
 // The pool grows by 2 MiB blocks (29k links), so below a few hundred
