@@ -118,12 +118,13 @@ bool BucketArray::commit(std::size_t buckets) noexcept {
     if (buckets <= committed_) return true;
     if (!mapped_ || buckets > reserved_) return false;
     const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    const auto open = [page](void* base, std::size_t from_bytes, std::size_t to_bytes) {
+    const auto make_writable = [page](void* base, std::size_t from_bytes, std::size_t to_bytes) {
         const std::size_t from = from_bytes / page * page, to = (to_bytes + page - 1) / page * page;
         return to <= from || ::mprotect(static_cast<char*>(base) + from, to - from, PROT_READ | PROT_WRITE) == 0;
     };
     // Pages opened for the buckets but not the tags stay opened: harmless, and retried next time.
-    if (!open(data_, committed_ * sizeof(Bucket), buckets * sizeof(Bucket)) || (tags_ && !open(tags_, committed_, buckets)))
+    if (!make_writable(data_, committed_ * sizeof(Bucket), buckets * sizeof(Bucket)) ||
+        (tags_ && !make_writable(tags_, committed_, buckets)))
         return false;
     committed_ = buckets;
     return true;

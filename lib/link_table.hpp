@@ -228,7 +228,7 @@ public:
     // Whether the in index's miss filter lets a lookup of `k` go on to the bucket (for tests).
     bool in_filter_passes(const FlowKey& k) const noexcept {
         const std::size_t h = hasher_(k);
-        return in_buckets_.tags()[in_.bucket(k, Prehashed{h})] & tag_bit(h);
+        return tag_admits(in_buckets_, in_.bucket(k, Prehashed{h}), h);
     }
     bool insert_out(Link& l) noexcept;
     bool insert_in(Link& l) noexcept;
@@ -319,12 +319,16 @@ private:
         std::size_t operator()(const FlowKey&) const noexcept { return h; }
     };
     static uint8_t tag_bit(std::size_t h) noexcept { return static_cast<uint8_t>(1u << (h >> 61)); }
+    // Whether bucket n may hold a link whose hash is h.
+    static bool tag_admits(const BucketArray& buckets, std::size_t n, std::size_t h) noexcept {
+        return buckets.tags()[n] & tag_bit(h);
+    }
     template <class KeyOf> static constexpr bool kFiltered = std::is_same_v<KeyOf, InKeyOf>;
     template <class KeyOf, class Index> Link* find(Index& index, BucketArray& buckets, const FlowKey& k) noexcept {
         const std::size_t h = hasher_(k);
         const std::size_t n = index.bucket(k, Prehashed{h});
         if constexpr (kFiltered<KeyOf>)
-            if (!(buckets.tags()[n] & tag_bit(h))) return nullptr;
+            if (!tag_admits(buckets, n, h)) return nullptr;
         for (auto it = index.begin(n), end = index.end(n); it != end; ++it)
             if (KeyOf()(*it) == k) return &*it;
         return nullptr;
