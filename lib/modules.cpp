@@ -18,7 +18,9 @@
 // is the caller's race, as in libalias).
 //
 // Return values follow libalias: LoadModule 0 or a positive errno (EINVAL,
-// EEXIST, ENOMEM), UnLoadAllModule 1, RefreshModules 0.
+// EEXIST, ENOMEM), UnLoadAllModule 1, RefreshModules 0 (-1 when the
+// configuration file exists but cannot be opened, or when a loaded module
+// cannot be detached for lack of memory and so stays loaded).
 #include "handler.hpp"
 
 #include "../include/alias.h"
@@ -60,9 +62,9 @@ std::vector<LoadedModule>& loaded() {
     return v;
 }
 
-std::string module_name(const moduledata_t* mod) {
+std::string_view module_name(const moduledata_t* mod) noexcept {
     if (!mod->name) return {};
-    return std::string(mod->name, strnlen(mod->name, DLL_LEN));
+    return std::string_view(mod->name, strnlen(mod->name, DLL_LEN));
 }
 
 bool is_builtin_name(std::string_view name) noexcept {
@@ -76,7 +78,7 @@ bool is_builtin_name(std::string_view name) noexcept {
     return false;
 }
 
-bool name_taken(const std::string& name) {
+bool name_taken(std::string_view name) noexcept {
     if (is_builtin_name(name)) return true;
     for (const LoadedModule& m : loaded())
         if (m.name == name) return true;
@@ -105,16 +107,16 @@ int load_module(const char* path) {
     if (!handlers) return fail(EINVAL, "module has no handlers");
 
     std::lock_guard<std::recursive_mutex> g(modules_lock());
-    const std::string name = module_name(mod);
+    const std::string_view name = module_name(mod);
     if (name.empty()) return fail(EINVAL, "module has no name");
     if (name_taken(name)) return fail(EEXIST, "dll conflict");
     // Everything that can throw happens before the handlers are attached, so
-    // a failure leaves nothing half-registered: reserve the slot and build
-    // the entry first; moving it in afterwards cannot throw.
+    // a failure leaves nothing half-registered and the handle closed: reserve
+    // the slot and build the entry first; moving it in afterwards cannot throw.
     LoadedModule entry{};
     try {
         loaded().reserve(loaded().size() + 1);
-        entry = LoadedModule{name, handle, mod, handlers};
+        entry = LoadedModule{std::string(name), handle, mod, handlers};
     } catch (...) {
         return fail(ENOMEM, "out of memory");
     }
@@ -133,16 +135,26 @@ int load_module(const char* path) {
     return 0;
 }
 
-void unload_all() {
+// Unloads newest first.  A module is unmapped only once a chain without its
+// handlers is published: packets may be running its code until then.  When
+// that publication fails (out of memory), the module and every older one
+// stay loaded and working, and the call reports false.
+bool unload_all() {
     std::lock_guard<std::recursive_mutex> g(modules_lock());
     auto& v = loaded();
     while (!v.empty()) {
-        const LoadedModule m = v.back();
+        const int detached = LibAliasDetachHandlers(v.back().handlers);
+        if (detached != 0 && detached != -ENOENT) {
+            report("cannot detach a module's handlers; it stays loaded");
+            return false;
+        }
+        moduledata_t* const mod = v.back().mod;
+        void* const handle = v.back().handle;
         v.pop_back();
-        LibAliasDetachHandlers(m.handlers);
-        if (m.mod->evhand) m.mod->evhand(nullptr, MOD_UNLOAD, m.mod->priv);
-        dlclose(m.handle);
+        if (mod->evhand) mod->evhand(nullptr, MOD_UNLOAD, mod->priv);
+        dlclose(handle);
     }
+    return true;
 }
 
 std::string_view trim(std::string_view s) noexcept {
@@ -158,7 +170,7 @@ int refresh_modules() {
     const char* env = secure_getenv(kConfPathEnv);
     const char* path = env && *env ? env : kDefaultConfPath;
     std::lock_guard<std::recursive_mutex> g(modules_lock());
-    unload_all();
+    if (!unload_all()) return -1;
     // Owned so that nothing leaks if a load below throws.
     std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path, "re"), &std::fclose);
     // libalias exits (err(1)) without the file; a missing file here means

@@ -22,8 +22,15 @@
 
 #include "alloc_fault.hpp"
 
+#include <alias_mod.h>
+
+#include <dlfcn.h>
+#include <netinet/in.h>
+
 #include <array>
+#include <cerrno>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 using namespace test;
@@ -421,5 +428,146 @@ TEST_CASE("mmap refused: the indexes keep their initial buckets and the pool tak
     CHECK(back == (kFlows + 6) / 7);
     LibAliasUninit(la);
 }
+
+namespace {
+
+// A handler of the test's own: takes outbound UDP to kProbePort and counts
+// the packets it is given.
+constexpr uint16_t kProbePort = 7777;
+int probe_handler_calls = 0;
+int probe_fingerprint(libalias*, alias_data* ad) { return ad->dport && *ad->dport == htons(kProbePort) ? 0 : -1; }
+int probe_count(libalias*, ip*, alias_data*) {
+    ++probe_handler_calls;
+    return 0;
+}
+proto_handler probe_handlers[] = {
+    {.pri = 900, .dir = OUT, .proto = UDP, .fingerprint = probe_fingerprint, .protohandler = probe_count, .link = {}},
+    {.pri = 0, EOH, .proto = 0, .fingerprint = nullptr, .protohandler = nullptr, .link = {}}};
+
+// Whether the probe handler is in the chain: one datagram to its port.
+bool probe_attached(Nat& nat, uint16_t sport) {
+    const int before = probe_handler_calls;
+    Packet p = udp_packet(prv1, sport, ext2, kProbePort, "probe");
+    REQUIRE(nat.out(p) == PKT_ALIAS_OK);
+    CHECK(checksums_ok(p));
+    return probe_handler_calls != before;
+}
+
+// Whether the built-in FTP handler still rewrites a PORT command.
+bool ftp_port_rewritten(Nat& nat, uint16_t sport) {
+    Packet syn = tcp_packet(prv1, sport, ext, 21, kSyn, 1000);
+    REQUIRE(nat.out(syn) == PKT_ALIAS_OK);
+    Packet port = tcp_packet(prv1, sport, ext, 21, kAck | kPsh, 1001, 5001, "PORT 10,0,0,1,156,65\r\n");
+    REQUIRE(nat.out(port) == PKT_ALIAS_OK);
+    CHECK(checksums_ok(port));
+    return port.payload().rfind("PORT 85,214,10,12,", 0) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("attaching or detaching a handler short of memory changes the chain all or nothing", "[fault][modules]") {
+    Nat nat;
+    uint16_t sport = 20000;
+    REQUIRE_FALSE(probe_attached(nat, sport++));
+    // Allow 0, 1, 2, ... allocations until the attach goes through: every
+    // refusal is -ENOMEM with the chain as it was.
+    int refused = 0, r = -ENOMEM;
+    for (long n = 0; n < 1000 && r != 0; ++n) {
+        {
+            fault::Armed a(fault::after(n));
+            r = LibAliasAttachHandlers(probe_handlers);
+        }
+        REQUIRE((r == 0 || r == -ENOMEM));
+        if (r != 0) ++refused;
+        CHECK(probe_attached(nat, sport++) == (r == 0));
+        CHECK(ftp_port_rewritten(nat, sport++));
+    }
+    REQUIRE(r == 0);
+    CHECK(refused > 0);
+
+    refused = 0;
+    r = -ENOMEM;
+    for (long n = 0; n < 1000 && r != 0; ++n) {
+        {
+            fault::Armed a(fault::after(n));
+            r = LibAliasDetachHandlers(probe_handlers);
+        }
+        REQUIRE((r == 0 || r == -ENOMEM));
+        if (r != 0) ++refused;
+        CHECK(probe_attached(nat, sport++) == (r != 0));
+        CHECK(ftp_port_rewritten(nat, sport++));
+    }
+    REQUIRE(r == 0);
+    CHECK(refused > 0);
+    CHECK(LibAliasDetachHandlers(probe_handlers) == -ENOENT);
+    check_consistent(nat.la);
+}
+
+#ifdef NALIAS_SAMPLE_MODULE
+namespace {
+
+// Whether the sample module (tests/modules/sample_handler.c) is mapped in
+// the process at all, whoever holds it.
+bool sample_module_mapped() {
+    void* h = dlopen(NALIAS_SAMPLE_MODULE, RTLD_LAZY | RTLD_NOLOAD);
+    if (h) dlclose(h);
+    return h != nullptr;
+}
+
+// Whether the sample module's handler answers "MARK" with "SEEN".
+bool sample_handler_active(Nat& nat, uint16_t sport) {
+    Packet p = udp_packet(prv1, sport, ext, 5555, std::string("MARK") + std::string(6, '\0'));
+    REQUIRE(nat.out(p) == PKT_ALIAS_OK);
+    CHECK(checksums_ok(p));
+    return p.payload().rfind("SEEN", 0) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("a module that cannot load for lack of memory leaves nothing loaded or mapped", "[fault][modules]") {
+    Nat nat;
+    uint16_t sport = 30000;
+    std::string path = NALIAS_SAMPLE_MODULE;
+    REQUIRE_FALSE(sample_module_mapped());
+    // dlopen itself allocates, so a refusal can come from the dynamic
+    // loader (EINVAL, as for any dlopen failure) or from nalias (ENOMEM).
+    int refused = 0, r = ENOMEM;
+    for (long n = 0; n < 4000 && r != 0; ++n) {
+        {
+            fault::Armed a(fault::after(n));
+            r = LibAliasLoadModule(path.data());
+        }
+        REQUIRE((r == 0 || r == ENOMEM || r == EINVAL));
+        if (r != 0) {
+            ++refused;
+            CHECK_FALSE(sample_handler_active(nat, sport++));
+            CHECK_FALSE(sample_module_mapped());
+        }
+    }
+    REQUIRE(r == 0);
+    CHECK(refused > 0);
+    CHECK(sample_handler_active(nat, sport++));
+    CHECK(ftp_port_rewritten(nat, sport++));
+
+    // Unloading short of memory: the module is either gone (detached and
+    // unmapped) or still fully loaded, never unmapped while attached.
+    int kept = 0;
+    bool gone = false;
+    for (long n = 0; n < 1000 && !gone; ++n) {
+        {
+            fault::Armed a(fault::after(n));
+            r = LibAliasUnLoadAllModule();
+        }
+        CHECK(r == 1);  // libalias's value, whatever happened
+        const bool active = sample_handler_active(nat, sport++), mapped = sample_module_mapped();
+        CHECK(active == mapped);
+        gone = !mapped;
+        if (!gone) ++kept;
+    }
+    CHECK(gone);
+    CHECK(kept > 0);
+    CHECK(ftp_port_rewritten(nat, sport++));
+}
+#endif  // NALIAS_SAMPLE_MODULE
 
 #endif  // NALIAS_FAULT_INJECTION
