@@ -5,8 +5,9 @@
 // the GRE/ESP handlers) and FUZZ_PORT (the handler's well-known port).  The
 // fuzzer's bytes become the payload of a valid datagram on that port, sent
 // in one of four roles: client to server (out), server's reply (in), and the
-// same for a server behind the NAT published with a port redirect.  The
-// GRE and ESP targets first set up a PPTP call or an IKE Quick Mode, so
+// same for a server behind the NAT published with a port redirect; the
+// server's reply goes to the alias port the client's last packet left with.
+// The GRE and ESP targets first set up a PPTP call or an IKE Quick Mode, so
 // that the fuzzer's packets can match known state.
 // Input: [role:1][tcp flags:1][seq:4][maxsize slack:1][payload...].
 #include "fuzz_common.hpp"
@@ -109,7 +110,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
         out = role % 2 == 0;
         p = out ? ip_datagram(FUZZ_PROTO, kClient, kPeer, payload) : ip_datagram(FUZZ_PROTO, kPeer, kAlias, payload);
     }
-    run_exact(p, static_cast<int>(p.size()) + slack,
-              [&](void* b, int m) { return out ? LibAliasOut(s.la, b, m) : LibAliasIn(s.la, b, m); });
+    run_exact(p, static_cast<int>(p.size()) + slack, [&](void* b, int m) {
+        const int r = out ? LibAliasOut(s.la, b, m) : LibAliasIn(s.la, b, m);
+        // The server answers the alias port it saw, which a handler may
+        // have moved (IKE moves the client to alias port 500).
+        if (role == 0 && r == PKT_ALIAS_OK && s.client_alias_port != 0) {
+            const auto* q = static_cast<const uint8_t*>(b);
+            s.client_alias_port = static_cast<uint16_t>(q[20] << 8 | q[21]);
+        }
+        return r;
+    });
     return 0;
 }

@@ -109,7 +109,11 @@ def main():
                               (1, pptp(13, struct.pack("!HBBH", 0x5678, 1, 0, 0) + b"\x00" * 128)),
                               (0, pptp(1, struct.pack("!HHIIHH", 0x100, 0, 1, 1, 1, 1) + b"h" * 64 + b"v" * 64) +
                                pptp(5, struct.pack("!HH", 0, 0)))],
-        "fuzz_handler_gre": [(0, struct.pack("!HHHHI", 0x3081, 0x880b, 4, 0x1234, 1) + b"ppp!")],
+        # GRE's key field holds the receiver's Call ID: outbound the server's (0x5678), inbound the
+        # alias id of the client's call (0x1234: SAME_PORTS keeps the client's own id when free).
+        "fuzz_handler_gre": [(0, struct.pack("!HHHHI", 0x3081, 0x880b, 4, 0x1234, 1) + b"ppp!"),
+                             (0, struct.pack("!HHHHI", 0x3081, 0x880b, 4, 0x5678, 1) + b"ppp!"),
+                             (1, struct.pack("!HHHHI", 0x3081, 0x880b, 4, 0x1234, 2) + b"ppp!")],
         "fuzz_handler_nbt_ns": [(0, struct.pack("!HHHHHH", 0x1234, 0x2910, 1, 0, 0, 1) +
                                  b"\x20" + b"EOGFGLGPCACACACACACACACACACACAAA" + b"\x00" +
                                  struct.pack("!HH", 0x20, 1) + b"\xc0\x0c" +
