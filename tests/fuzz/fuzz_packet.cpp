@@ -2,7 +2,8 @@
 //
 // Target: LibAliasOut and LibAliasIn on arbitrary bytes with an arbitrary
 // maxpacketsize.  Input: [mode:2][maxsize:2][direction:1][packet...].
-// A few flows exist beforehand so that inbound bytes can hit real links.
+// A few flows (TCP, UDP, an ICMP echo) exist beforehand so that inbound
+// bytes can hit real links.
 #include "fuzz_common.hpp"
 
 #include <netinet/in.h>
@@ -22,6 +23,9 @@ libalias* make_instance() {
                              ip4(192, 0, 2, 1), 80, {}, 0x02, 1);
         LibAliasOut(la, p.data(), static_cast<int>(p.size()));
     }
+    // An echo request (id 7), so that quoted ICMP in error messages can match.
+    auto echo = ip_datagram(IPPROTO_ICMP, ip4(10, 0, 0, 1), ip4(192, 0, 2, 1), {8, 0, 0xf7, 0xf8, 0, 7, 0, 0});
+    LibAliasOut(la, echo.data(), static_cast<int>(echo.size()));
     return la;
 }
 

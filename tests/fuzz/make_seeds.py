@@ -70,6 +70,15 @@ def main():
         "icmp_echo_out": (0, ipv4(1, inside, peer, bytes([8, 0, 0, 0, 0, 7, 0, 1]) + b"ping")),
         "icmp_unreach_in": (1, ipv4(1, peer, alias, bytes([3, 3, 0, 0, 0, 0, 0, 0]) +
                                     ipv4(17, alias, peer, udp(1000, 53, b""))[:28])),
+        # Errors quoting the prebuilt flows (alias ports 1000-1003 to peer:80), TCP with its checksum.
+        "icmp_unreach_tcp_in": (1, ipv4(1, peer, alias, bytes([3, 3, 0, 0, 0, 0, 0, 0]) +
+                                        ipv4(6, alias, peer, tcp(1000, 80, 0x12, b""))[:40])),
+        "icmp_unreach_udp_in": (1, ipv4(1, peer, alias, bytes([3, 3, 0, 0, 0, 0, 0, 0]) +
+                                        ipv4(17, alias, peer, udp(1001, 80, b""))[:28])),
+        "icmp_unreach_icmp_in": (1, ipv4(1, peer, alias, bytes([3, 1, 0, 0, 0, 0, 0, 0]) +
+                                         ipv4(1, alias, peer, bytes([8, 0, 0xf7, 0xf8, 0, 7, 0, 0])))),
+        "icmp_unreach_udp_out": (0, ipv4(1, inside, peer, bytes([3, 3, 0, 0, 0, 0, 0, 0]) +
+                                         ipv4(17, peer, inside, udp(80, 1001, b""))[:28])),
         "esp_out": (0, ipv4(50, inside, peer, struct.pack("!II", 0x1000, 1) + b"x" * 16)),
         "gre_in": (1, ipv4(47, peer, alias, struct.pack("!HHHH", 0x3001, 0x880b, 0, 7))),
     }
