@@ -3,9 +3,11 @@
 // Target: one instance driven by a program the fuzzer writes.  Each op byte
 // picks a call (packets both ways, redirects and their deletion, LSNAT
 // servers, mode and address changes, resets, fragments, proxy rules, the
-// clock); operands come from the following bytes.  Whatever the sequence,
-// nothing may crash, leak or read outside a buffer, and at the end the
-// instance must still translate a fresh flow both ways.
+// clock, the alias port range, the inbound target, the link limit);
+// operands come from the following bytes.  Whatever the sequence, nothing
+// may crash, leak or read outside a buffer; whenever the program asks, the
+// instance's counters must agree with a walk of its links; and at the end
+// it must still translate a fresh flow both ways.
 #include "fuzz_common.hpp"
 
 #include <netinet/in.h>
@@ -21,6 +23,22 @@ struct Clock {
     static unsigned read(void* c) { return static_cast<Clock*>(c)->now; }
 };
 
+int count_link(const alias_link_info*, void* n) {
+    ++*static_cast<unsigned*>(n);
+    return 0;
+}
+
+// The counters agree with the links the instance holds.
+void check_consistent(libalias* la) {
+    alias_stats st{};
+    if (LibAliasGetStats(la, &st) != 0) __builtin_trap();
+    unsigned walked = 0;
+    LibAliasForEachLink(la, &count_link, &walked);
+    if (walked != st.total) __builtin_trap();
+    const unsigned by_kind = st.icmp + st.udp + st.tcp + st.sctp + st.pptp + st.proto + st.frag_id + st.frag_ptr;
+    if (by_kind > st.total) __builtin_trap();
+}
+
 in_addr pick_addr(FuzzInput& in) {
     static const in_addr pool[] = {ip4(10, 0, 0, 1), ip4(10, 0, 0, 2), ip4(192, 168, 1, 7), ip4(100, 64, 0, 1),
                                    ip4(198, 51, 100, 1), ip4(198, 51, 100, 2), ip4(192, 0, 2, 1), ip4(0, 0, 0, 0)};
@@ -35,6 +53,8 @@ uint16_t pick_port(FuzzInput& in) {
 
 }  // namespace
 
+constexpr uint8_t kOps = 19;  // 0-17 as in the switch, 18: check the counters
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     FuzzInput in(data, size);
     Clock clock;
@@ -47,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     unsigned ops = 0;
     while (in.remaining() && ops++ < 256) {
         const uint8_t op = in.u8();
-        switch (op % 14) {
+        switch (op % kOps) {
         case 0:
         case 1: {  // a TCP/UDP packet out (0) or in (1)
             const uint8_t proto = in.u8() & 1 ? IPPROTO_UDP : IPPROTO_TCP;
@@ -57,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
             const uint32_t seq = in.u32();
             auto p = l4_datagram(proto, s, htons(sp) ? sp : sp, d, dp, in.bytes(in.u8()), flags, seq);
             const int max = static_cast<int>(p.size()) + in.u8();
-            run_exact(p, max, [&](void* b, int m) { return op % 14 == 0 ? LibAliasOut(la, b, m) : LibAliasIn(la, b, m); });
+            run_exact(p, max, [&](void* b, int m) { return op % kOps == 0 ? LibAliasOut(la, b, m) : LibAliasIn(la, b, m); });
             break;
         }
         case 2: {  // another IP protocol (ICMP, GRE, ESP, ...) either way
@@ -102,10 +122,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
             if (in.u8() % 8 == 0) LibAliasInit(la);
             break;
         }
+        case 14: {  // a small alias port range (lo 0: back to the default)
+            const uint16_t lo = pick_port(in);
+            LibAliasSetAliasPortRange(la, lo, static_cast<uint16_t>(lo + in.u8() % 16));
+            break;
+        }
+        case 15: LibAliasSetTarget(la, pick_addr(in)); break;
+        case 16: LibAliasSetLinkLimit(la, 1u + in.u8() % 64u); break;
+        case 17: {  // a header fragment in, then a tail fragment of it
+            auto head = l4_datagram(IPPROTO_UDP, pick_addr(in), 53, ip4(198, 51, 100, 1), pick_port(in), {}, 0, 0);
+            head[6] = 0x20;  // more fragments
+            auto tail = ip_datagram(IPPROTO_UDP, ip4(192, 0, 2, 1), ip4(198, 51, 100, 1), in.bytes(in.u8() % 32));
+            tail[4] = head[4];
+            tail[5] = head[5];
+            tail[7] = 0x01;  // offset 8 bytes
+            LibAliasIn(la, head.data(), static_cast<int>(head.size()));
+            LibAliasFragmentIn(la, head.data(), tail.data());
+            break;
+        }
+        default: check_consistent(la); break;
         }
     }
+    check_consistent(la);
     // Still usable: a fresh flow out and its reply back.
     LibAliasSetMode(la, 0, ~0u);
+    LibAliasSetAliasPortRange(la, 0, 0);
+    LibAliasSetLinkLimit(la, 512);
     LibAliasSetAddress(la, ip4(198, 51, 100, 1));
     clock.now += 100000;  // let every fuzz-made dynamic link expire
     auto out = l4_datagram(IPPROTO_UDP, ip4(10, 9, 9, 9), 7777, ip4(192, 0, 2, 99), 53, {}, 0, 0);
