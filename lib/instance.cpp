@@ -53,18 +53,6 @@ PortRandom::PortRandom() noexcept {
     if (!(s_[0] | s_[1] | s_[2] | s_[3])) s_[0] = 1;
 }
 
-uint64_t PortRandom::next() noexcept {
-    const uint64_t result = ((s_[1] * 5) << 7 | (s_[1] * 5) >> 57) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = (s_[3] << 45) | (s_[3] >> 19);
-    return result;
-}
-
 }  // namespace nalias
 
 libalias::libalias()

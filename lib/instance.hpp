@@ -53,10 +53,23 @@ class IpsecState;    // lib/ipsec/
 class PortRandom {
 public:
     PortRandom() noexcept;
-    uint64_t next() noexcept;
-    uint32_t below(uint32_t n) noexcept { return static_cast<uint32_t>(next() % n); }
+    uint64_t next() noexcept {
+        const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+        const uint64_t t = s_[1] << 17;
+        s_[2] ^= s_[0];
+        s_[3] ^= s_[1];
+        s_[1] ^= s_[2];
+        s_[0] ^= s_[3];
+        s_[2] ^= t;
+        s_[3] = rotl(s_[3], 45);
+        return result;
+    }
+    // Uniform in [0, n) for n <= 2^32 (bias below n / 2^32), by a multiply
+    // rather than a division: a new flow draws one of these per port tried.
+    uint32_t below(uint32_t n) noexcept { return static_cast<uint32_t>(((next() >> 32) * n) >> 32); }
 
 private:
+    static uint64_t rotl(uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
     uint64_t s_[4];
 };
 

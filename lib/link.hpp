@@ -67,6 +67,7 @@ using ExpiryMemberHook = bi::list_member_hook<bi::link_mode<bi::auto_unlink>>;
 
 // TCP state per direction, as libalias tracks it.
 enum TcpState : uint8_t { kTcpNotConnected = 0, kTcpConnected = 1, kTcpDisconnected = 2 };
+static_assert(kTcpDisconnected < 4, "alias_link keeps each TCP state in two bits");
 
 // One recorded payload-length change on a TCP stream (libalias keeps three).
 struct SeqDelta {
@@ -111,8 +112,12 @@ struct alias_link {
     uint32_t last_used = 0;
     uint16_t flags = 0;
     uint8_t queue = 0;
-    uint8_t tcp_in : 4 = nalias::kTcpNotConnected;
-    uint8_t tcp_out : 4 = nalias::kTcpNotConnected;
+    uint8_t tcp_in : 2 = nalias::kTcpNotConnected;
+    uint8_t tcp_out : 2 = nalias::kTcpNotConnected;
+    // The in index's miss-filter bit of this link's in key (LinkTable), kept
+    // so that a split or an erase rebuilds a bucket's tag byte without
+    // hashing every link in it again.  Valid while kIndexedIn is set.
+    uint8_t in_tag : 3 = 0;
     uint32_t extra_id = 0;  // 0: no LinkExtra
 
     // The key fields are laid out so that each index key is two 8-byte

@@ -162,15 +162,15 @@ template <class KeyOf, class Index> bool LinkTable::split_one(Index& index, Buck
     new (&buckets.data()[image]) Bucket();
     if (!index.incremental_rehash(true)) return false;
     if constexpr (kFiltered<KeyOf>) {
-        refresh_tag<KeyOf>(index, buckets, source);
-        refresh_tag<KeyOf>(index, buckets, image);
+        refresh_tag(index, buckets, source);
+        refresh_tag(index, buckets, image);
     }
     return true;
 }
 
-template <class KeyOf, class Index> void LinkTable::refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept {
+template <class Index> void LinkTable::refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept {
     uint8_t tags = 0;
-    for (auto it = index.begin(n), end = index.end(n); it != end; ++it) tags |= tag_bit(hasher_(KeyOf()(*it)));
+    for (auto it = index.begin(n), end = index.end(n); it != end; ++it) tags |= static_cast<uint8_t>(1u << it->in_tag);
     buckets.tags()[n] = tags;
 }
 
@@ -207,6 +207,7 @@ template <class KeyOf, class Index> bool LinkTable::insert_into(Index& index, Bu
         typename Index::insert_commit_data commit;
         if (!index.insert_unique_check(k, Prehashed{h}, std::equal_to<FlowKey>(), commit).second) return false;
         index.insert_unique_commit(l, commit);
+        l.in_tag = tag_of(h) & 7u;
         buckets.tags()[index.bucket(k, Prehashed{h})] |= tag_bit(h);
         return true;
     } else {
@@ -218,7 +219,7 @@ template <class KeyOf, class Index> void LinkTable::erase_from(Index& index, Buc
     if constexpr (kFiltered<KeyOf>) {
         const std::size_t n = index.bucket(KeyOf()(l));
         index.erase(index.iterator_to(l));
-        refresh_tag<KeyOf>(index, buckets, n);
+        refresh_tag(index, buckets, n);
     } else {
         index.erase(index.iterator_to(l));
     }

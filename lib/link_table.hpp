@@ -42,7 +42,8 @@
 // linear hashing's unsplit buckets hold more).  The out index has no filter:
 // an outbound miss is a new flow, whose insert reads that bucket anyway.
 // Invariant: for every in bucket in use, the tag byte is exactly the union of
-// its links' bits (insert adds the bit; erase and split recompute the byte).
+// its links' bits (insert adds the bit; erase and split recompute the byte
+// from the bit number each link keeps in `in_tag`, without hashing).
 //
 // Growth never stops the world.  The indexes use linear hashing
 // (Boost.Intrusive's incremental option): each insert that lifts the load
@@ -318,7 +319,8 @@ private:
         std::size_t h;
         std::size_t operator()(const FlowKey&) const noexcept { return h; }
     };
-    static uint8_t tag_bit(std::size_t h) noexcept { return static_cast<uint8_t>(1u << (h >> 61)); }
+    static unsigned tag_of(std::size_t h) noexcept { return static_cast<unsigned>(h >> 61); }
+    static uint8_t tag_bit(std::size_t h) noexcept { return static_cast<uint8_t>(1u << tag_of(h)); }
     // Whether bucket n may hold a link whose hash is h.
     static bool tag_admits(const BucketArray& buckets, std::size_t n, std::size_t h) noexcept {
         return buckets.tags()[n] & tag_bit(h);
@@ -335,7 +337,7 @@ private:
     }
     template <class KeyOf, class Index> bool insert_into(Index& index, BucketArray& buckets, Link& l) noexcept;
     template <class KeyOf, class Index> void erase_from(Index& index, BucketArray& buckets, Link& l) noexcept;
-    template <class KeyOf, class Index> void refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept;
+    template <class Index> static void refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept;
     template <class KeyOf, class Index> bool split_one(Index& index, BucketArray& buckets) noexcept;
     template <class Index> static void construct_unsplit(Index& index, BucketArray& buckets) noexcept;
     bool reclaim_for_limit(uint32_t now) noexcept;
