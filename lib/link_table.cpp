@@ -165,6 +165,13 @@ template <class KeyOf, class Index> bool LinkTable::split_one(Index& index, Buck
         refresh_tag(index, buckets, source);
         refresh_tag(index, buckets, image);
     }
+    // The next split walks the next source bucket, whose links are cold in a
+    // large table: start reading the first of them now, so that the next
+    // insert does not wait for it.  After the last split of a round the
+    // array doubles and splitting starts again from bucket 0.
+    const std::size_t next =
+        index.split_count() < index.bucket_count() ? index.split_count() - index.bucket_count() / 2 : 0;
+    if (auto it = index.begin(next); it != index.end(next)) __builtin_prefetch(&*it);
     return true;
 }
 
