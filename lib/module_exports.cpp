@@ -352,12 +352,14 @@ LIBALIAS_API u_short IpChecksum(struct ip* pip) {
 
 // Updates *cksum for `n` 16-bit words changed from `oldp` to `newp`.
 LIBALIAS_API void DifferentialChecksum(u_short* cksum, void* newp, void* oldp, int n) {
-    if (!cksum || !newp || !oldp) return;
+    if (!cksum || !newp || !oldp || n <= 0) return;
     const auto* nw = static_cast<const uint8_t*>(newp);
     const auto* ol = static_cast<const uint8_t*>(oldp);
     uint16_t c;
     std::memcpy(&c, cksum, 2);
-    for (int k = 0; k < n; ++k) c = csum::update16(c, wire::load16(ol + 2 * k), wire::load16(nw + 2 * k));
+    // Word offsets in size_t: a module may pass any int, and 2 * k must not overflow.
+    for (std::size_t k = 0; k < static_cast<std::size_t>(n); ++k)
+        c = csum::update16(c, wire::load16(ol + 2 * k), wire::load16(nw + 2 * k));
     std::memcpy(cksum, &c, 2);
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <cstdio>
 #include <fstream>
@@ -343,4 +344,13 @@ TEST_CASE("module exports: checksum helpers", "[modules]") {
     p.set_src(new_src);
     CHECK(checksums_ok(p));
     CHECK(TcpChecksum(nullptr) == 0);
+    // A count of zero or below changes nothing and reads nothing (a negative
+    // int used as an unsigned count would walk far past both buffers).
+    const u_short before = ip_sum;
+    DifferentialChecksum(&ip_sum, &new_src, &p.buf[12], 0);
+    CHECK(ip_sum == before);
+    DifferentialChecksum(&ip_sum, &new_src, &p.buf[12], -1);
+    CHECK(ip_sum == before);
+    DifferentialChecksum(&ip_sum, &new_src, &p.buf[12], INT_MIN);
+    CHECK(ip_sum == before);
 }
