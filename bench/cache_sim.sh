@@ -6,8 +6,10 @@
 # last-level cache, 64-byte lines, as the benchmark machine) twice, for P and
 # 2P packets, and prints the difference divided by P: instructions, L1d read
 # misses and last-level read misses (DRAM accesses) per packet.  The setup
-# (building the table) cancels out.  Usage:
-#   bench/cache_sim.sh [build-dir] [flows] [udp|tcp] [out in miss]
+# (building the table) cancels out.  LL_BYTES overrides the last-level size
+# (a VM whose neighbours hold most of the L3 behaves like a much smaller
+# one; docs/performance.md).  Usage:
+#   [LL_BYTES=n] bench/cache_sim.sh [build-dir] [flows] [udp|tcp] [out in miss]
 set -euo pipefail
 build=${1:-build}
 flows=${2:-1000000}
@@ -21,7 +23,7 @@ for dir in $dirs; do
     fn=LibAliasIn
     [ "$dir" = out ] && fn=LibAliasOut
     for n in $packets $(( 2 * packets )); do
-        valgrind --tool=callgrind --cache-sim=yes --D1=32768,8,64 --I1=32768,8,64 --LL=33554432,16,64 \
+        valgrind --tool=callgrind --cache-sim=yes --D1=32768,8,64 --I1=32768,8,64 --LL="${LL_BYTES:-33554432},16,64" \
             --callgrind-out-file="$tmp/$n.out" --toggle-collect=$fn \
             "$build/bench/nalias_bench" --hit-loop "$proto" "$dir" "$flows" "$n" >/dev/null 2>&1
         # events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw (trailing zeros may be omitted)

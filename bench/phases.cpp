@@ -18,6 +18,8 @@
 //   memory_latency_{4k,huge}_pages  one dependent random load over a buffer
 //            as large as the table (N * 96 bytes): the cost of one cache and
 //            TLB miss at size N, with 4 KiB pages and with huge pages
+//   memory_latency_by_size  the same over 1 to 64 MiB: the cache this
+//            process actually gets
 //
 // Tables for the hit/miss phases are built once per (protocol, size) and
 // shared by those phases, which are registered in that order; they run on
@@ -41,6 +43,7 @@ namespace {
 
 constexpr std::size_t kSizes[] = {1000, 10000, 100000, 1000000};
 constexpr std::size_t kMemoryLatencyBytesPerFlow = 96;
+constexpr std::size_t kCacheProbeMiB[] = {1, 2, 3, 4, 6, 8, 16, 32, 64};
 
 const char* proto_name(uint8_t p) { return p == IPPROTO_TCP ? "tcp" : "udp"; }
 
@@ -240,8 +243,8 @@ struct ChaseBuffer {
     ~ChaseBuffer() { munmap(lines, bytes); }
 };
 
-void bm_memory_latency(benchmark::State& st, std::size_t n, bool huge) {
-    ChaseBuffer buf(n * kMemoryLatencyBytesPerFlow / sizeof(Line), huge);
+void bm_memory_latency(benchmark::State& st, std::size_t bytes, bool huge) {
+    ChaseBuffer buf(bytes / sizeof(Line), huge);
     Line* p = buf.lines;
     for (auto _ : st) {
         p = p->next;
@@ -257,8 +260,10 @@ void register_phases() {
     using benchmark::RegisterBenchmark;
     for (std::size_t n : kSizes) {
         const std::string sz = size_name(n);
-        RegisterBenchmark(("memory_latency_4k_pages/" + sz).c_str(), bm_memory_latency, n, false);
-        RegisterBenchmark(("memory_latency_huge_pages/" + sz).c_str(), bm_memory_latency, n, true);
+        RegisterBenchmark(("memory_latency_4k_pages/" + sz).c_str(), bm_memory_latency, n * kMemoryLatencyBytesPerFlow,
+                          false);
+        RegisterBenchmark(("memory_latency_huge_pages/" + sz).c_str(), bm_memory_latency,
+                          n * kMemoryLatencyBytesPerFlow, true);
         for (uint8_t proto : {uint8_t{IPPROTO_TCP}, uint8_t{IPPROTO_UDP}}) {
             const std::string p = proto_name(proto);
             const std::size_t batch = std::max<std::size_t>(n / 4, 256);
@@ -272,6 +277,12 @@ void register_phases() {
             RegisterBenchmark((p + "/steady/" + sz).c_str(), bm_steady, proto, n)->Iterations(2000000);
         }
     }
+    // How much cache this process really gets: on a shared host the last
+    // level a benchmark can use may be far below the size the CPU reports,
+    // and the step in this curve is where table sizes start paying DRAM.
+    for (std::size_t mib : kCacheProbeMiB)
+        RegisterBenchmark(("memory_latency_by_size/" + std::to_string(mib) + "MiB").c_str(), bm_memory_latency,
+                          mib << 20, true);
 }
 
 }  // namespace bench

@@ -115,9 +115,9 @@ struct alias_link {
     uint8_t tcp_in : 2 = nalias::kTcpNotConnected;
     uint8_t tcp_out : 2 = nalias::kTcpNotConnected;
     // The in index's miss-filter bit of this link's in key (LinkTable), kept
-    // so that a split or an erase rebuilds a bucket's tag byte without
-    // hashing every link in it again.  Valid while kIndexedIn is set.
-    uint8_t in_tag : 3 = 0;
+    // so that a split or an erase rebuilds a bucket's tag without hashing
+    // every link in it again.  Valid while kIndexedIn is set.
+    uint8_t in_tag : 4 = 0;
     uint32_t extra_id = 0;  // 0: no LinkExtra
 
     // The key fields are laid out so that each index key is two 8-byte

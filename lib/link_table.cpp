@@ -87,14 +87,14 @@ BucketArray::BucketArray(bool with_tags) noexcept {
     // commit limit even with strict overcommit.  Under an address-space
     // limit (RLIMIT_AS) smaller reservations are tried: the table then stops
     // growing its index earlier, and chains lengthen past that size.
-    // The tag bytes follow the buckets in the same reservation; both regions
+    // The tags follow the buckets in the same reservation; both regions
     // start on a page boundary (want * sizeof(Bucket) is a multiple of 4 KiB).
     for (std::size_t want = kMaxBuckets; want > kInitialBuckets && !mapped_; want /= 4) {
-        const std::size_t span = want * (sizeof(Bucket) + (with_tags ? 1 : 0));
+        const std::size_t span = want * (sizeof(Bucket) + (with_tags ? sizeof(Tag) : 0));
         void* p = ::mmap(nullptr, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) continue;
         data_ = static_cast<Bucket*>(p);
-        if (with_tags) tags_ = reinterpret_cast<uint8_t*>(data_ + want);
+        if (with_tags) tags_ = reinterpret_cast<Tag*>(data_ + want);
         reserved_ = want;
         mapped_ = true;
         if (!commit(kInitialBuckets)) {
@@ -111,7 +111,7 @@ BucketArray::BucketArray(bool with_tags) noexcept {
 }
 
 BucketArray::~BucketArray() {
-    if (mapped_) ::munmap(data_, reserved_ * (sizeof(Bucket) + (tags_ ? 1 : 0)));
+    if (mapped_) ::munmap(data_, reserved_ * (sizeof(Bucket) + (tags_ ? sizeof(Tag) : 0)));
 }
 
 bool BucketArray::commit(std::size_t buckets) noexcept {
@@ -124,7 +124,7 @@ bool BucketArray::commit(std::size_t buckets) noexcept {
     };
     // Pages opened for the buckets but not the tags stay opened: harmless, and retried next time.
     if (!make_writable(data_, committed_ * sizeof(Bucket), buckets * sizeof(Bucket)) ||
-        (tags_ && !make_writable(tags_, committed_, buckets)))
+        (tags_ && !make_writable(tags_, committed_ * sizeof(Tag), buckets * sizeof(Tag))))
         return false;
     committed_ = buckets;
     return true;
@@ -176,8 +176,8 @@ template <class KeyOf, class Index> bool LinkTable::split_one(Index& index, Buck
 }
 
 template <class Index> void LinkTable::refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept {
-    uint8_t tags = 0;
-    for (auto it = index.begin(n), end = index.end(n); it != end; ++it) tags |= static_cast<uint8_t>(1u << it->in_tag);
+    BucketArray::Tag tags = 0;
+    for (auto it = index.begin(n), end = index.end(n); it != end; ++it) tags |= tag_bit(it->in_tag);
     buckets.tags()[n] = tags;
 }
 
@@ -214,8 +214,8 @@ template <class KeyOf, class Index> bool LinkTable::insert_into(Index& index, Bu
         typename Index::insert_commit_data commit;
         if (!index.insert_unique_check(k, Prehashed{h}, std::equal_to<FlowKey>(), commit).second) return false;
         index.insert_unique_commit(l, commit);
-        l.in_tag = tag_of(h) & 7u;
-        buckets.tags()[index.bucket(k, Prehashed{h})] |= tag_bit(h);
+        l.in_tag = tag_of(h) & (BucketArray::kTagBits - 1);
+        buckets.tags()[index.bucket(k, Prehashed{h})] |= tag_bit(l.in_tag);
         return true;
     } else {
         return index.insert(l).second;

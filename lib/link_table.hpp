@@ -32,18 +32,20 @@
 // The index buckets store no hash: keys compare in two 64-bit words, so a stored
 // hash would only speed up rehashing and would cost 16 bytes per link.
 //
-// Miss filter (in index only).  Beside its bucket array lies one byte per
-// bucket, its tag set: bit (h >> 61) of the hash h of every link in that
-// bucket (high bits; the bucket number uses the low ones).  A lookup whose
-// bit is clear misses without reading the bucket or any link.  At 1M links
-// the tag bytes take 1 MiB and stay in cache where the 8 MiB bucket array and
-// the links do not: that is what a spoofed or scanning inbound packet costs.
-// At load <= 1 about 12% of misses pass (1 - e^(-1/8) for uniform chains;
-// linear hashing's unsplit buckets hold more).  The out index has no filter:
-// an outbound miss is a new flow, whose insert reads that bucket anyway.
-// Invariant: for every in bucket in use, the tag byte is exactly the union of
-// its links' bits (insert adds the bit; erase and split recompute the byte
-// from the bit number each link keeps in `in_tag`, without hashing).
+// Miss filter (in index only).  Beside its bucket array lies a 16-bit tag
+// per bucket: bit (h >> 60) of the hash h of every link in that bucket (high
+// bits; the bucket number uses the low ones).  A lookup whose bit is clear
+// misses without reading the bucket or any link.  At 1M links the tags take
+// 2 MiB and stay in cache where the 8 MiB bucket array and the links do not:
+// that is what a spoofed or scanning inbound packet costs.  At load <= 1
+// about 6% of misses pass (1 - e^(-1/16) for uniform chains; linear
+// hashing's unsplit buckets hold more); 8-bit tags let twice as many through,
+// each a bucket read and a link read from DRAM in a large table.  The out
+// index has no filter: an outbound miss is a new flow, whose insert reads
+// that bucket anyway.
+// Invariant: for every in bucket in use, the tag is exactly the union of its
+// links' bits (insert adds the bit; erase and split recompute the tag from
+// the bit number each link keeps in `in_tag`, without hashing).
 //
 // Growth never stops the world.  The indexes use linear hashing
 // (Boost.Intrusive's incremental option): each insert that lifts the load
@@ -107,24 +109,27 @@ public:
     static constexpr std::size_t kInitialBuckets = 256;
     static constexpr std::size_t kMaxBuckets = std::size_t{1} << 25;  // 256 MiB of address space: 32M links at load 1
 
+    using Tag = uint16_t;  // one bit per possible `in_tag`
+    static constexpr unsigned kTagBits = 16;
+
     explicit BucketArray(bool with_tags) noexcept;
     BucketArray(const BucketArray&) = delete;
     BucketArray& operator=(const BucketArray&) = delete;
     ~BucketArray();
     Bucket* data() noexcept { return data_; }
-    // The miss filter's tag bytes, one per bucket, zero until set (with_tags only).
-    uint8_t* tags() noexcept { return tags_; }
-    const uint8_t* tags() const noexcept { return tags_; }
+    // The miss filter's tags, one per bucket, zero until set (with_tags only).
+    Tag* tags() noexcept { return tags_; }
+    const Tag* tags() const noexcept { return tags_; }
     std::size_t committed() const noexcept { return committed_; }
     bool commit(std::size_t buckets) noexcept;
 
 private:
     Bucket* data_ = nullptr;
-    uint8_t* tags_ = nullptr;  // in the same reservation, after the buckets; null without tags
+    Tag* tags_ = nullptr;  // in the same reservation, after the buckets; null without tags
     std::size_t reserved_ = 0, committed_ = 0;
     bool mapped_ = false;
     Bucket fallback_[kInitialBuckets];
-    uint8_t fallback_tags_[kInitialBuckets] = {};
+    Tag fallback_tags_[kInitialBuckets] = {};
 };
 using ExpiryList = bi::list<Link, ExpiryHook, bi::constant_time_size<false>>;
 
@@ -278,9 +283,9 @@ public:
     std::size_t size() const noexcept { return dynamic_count_ + permanent_count_; }
     std::size_t limit() const noexcept { return limit_; }
     void set_limit(std::size_t n) noexcept { limit_ = n; }
-    // Buckets in use (constructed and reachable), both indexes, and the in index's tag bytes.
+    // Buckets in use (constructed and reachable), both indexes, and the in index's tags.
     std::size_t bucket_bytes() const noexcept {
-        return out_.split_count() * sizeof(Bucket) + in_.split_count() * (sizeof(Bucket) + 1);
+        return out_.split_count() * sizeof(Bucket) + in_.split_count() * (sizeof(Bucket) + sizeof(BucketArray::Tag));
     }
     std::size_t out_buckets() const noexcept { return out_.split_count(); }
     std::size_t in_buckets() const noexcept { return in_.split_count(); }
@@ -319,11 +324,12 @@ private:
         std::size_t h;
         std::size_t operator()(const FlowKey&) const noexcept { return h; }
     };
-    static unsigned tag_of(std::size_t h) noexcept { return static_cast<unsigned>(h >> 61); }
-    static uint8_t tag_bit(std::size_t h) noexcept { return static_cast<uint8_t>(1u << tag_of(h)); }
+    static_assert(BucketArray::kTagBits == 16 && sizeof(BucketArray::Tag) * 8 == BucketArray::kTagBits);
+    static unsigned tag_of(std::size_t h) noexcept { return static_cast<unsigned>(h >> 60); }
+    static BucketArray::Tag tag_bit(unsigned tag) noexcept { return static_cast<BucketArray::Tag>(1u << tag); }
     // Whether bucket n may hold a link whose hash is h.
     static bool tag_admits(const BucketArray& buckets, std::size_t n, std::size_t h) noexcept {
-        return buckets.tags()[n] & tag_bit(h);
+        return buckets.tags()[n] & tag_bit(tag_of(h));
     }
     template <class KeyOf> static constexpr bool kFiltered = std::is_same_v<KeyOf, InKeyOf>;
     template <class KeyOf, class Index> Link* find(Index& index, BucketArray& buckets, const FlowKey& k) noexcept {

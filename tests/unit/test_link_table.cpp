@@ -146,10 +146,11 @@ TEST_CASE("the miss filter never hides a stored link and turns most misses away"
         in_passed += t.in_filter_passes(in);
         ++tried;
     }
-    // At load <= 1 and 8 tag bits per bucket, about 12% pass with uniform
+    // At load <= 1 and 16 tag bits per bucket, about 6% pass with uniform
     // chains; linear hashing's unsplit buckets hold more, hence the margin.
+    // (8-bit tags let 12.7% through here, over the bound.)
     INFO("misses passing the filter: " << in_passed << " of " << tried);
-    CHECK(in_passed < tried / 6);
+    CHECK(in_passed < tried / 12);
 
     for (Link* l : links)
         if (l) t.destroy(l);
