@@ -11,6 +11,9 @@
 //   miss     unsolicited inbound from random remotes: nothing found; the
 //            heap_calls counter shows that nothing is allocated
 //   attack   one unsolicited packet again and again
+//   churn    new flows only, on a table held at about N flows by expiry:
+//            link creation at a stable size (no index growth), the
+//            sweep's erasures included
 //   steady   7 hits (out and in, on recent flows) for every new flow, on a
 //            manual clock that advances so that flows expire at the rate
 //            they are created (about 1.1 N alive); housekeeping is paid
@@ -216,6 +219,37 @@ void bm_steady(benchmark::State& st, uint8_t proto, std::size_t n) {
     st.counters["created"] = static_cast<double>(after.created - before.created);
 }
 
+// Churn: every packet is a new flow, on a table held at about N flows by
+// expiry (flows are created at N / timeout per simulated second and never
+// used again).  The cost of creating a link at a stable size: no index
+// growth, but the sweep's erasures are paid inside the timed packets, and
+// new links reuse the slots of expired ones.
+void bm_churn(benchmark::State& st, uint8_t proto, std::size_t n) {
+    ManualClock clock;
+    auto la = InstancePtr(make_instance(&clock));
+    const uint32_t timeout = proto == IPPROTO_TCP ? 300 : 60;  // SYN-only TCP link, UDP link (libalias)
+    const uint64_t packets_per_second = std::max<uint64_t>(n / timeout, 1);
+    Wire w(proto);
+    uint64_t next = 0, not_ok = 0;
+    auto one_packet = [&] {
+        w.out(next, 0x02);
+        not_ok += LibAliasOut(la.get(), w.data(), Wire::size()) != PKT_ALIAS_OK;
+        if (++next % packets_per_second == 0) ++clock.now;
+    };
+    // Warm up past the first expiries, so the table is at its working size.
+    while (next < packets_per_second * (timeout + 2)) one_packet();
+    not_ok = 0;
+    alias_stats before{};
+    LibAliasGetStats(la.get(), &before);
+    for (auto _ : st) one_packet();
+    alias_stats after{};
+    LibAliasGetStats(la.get(), &after);
+    finish(st, not_ok);
+    st.counters["links"] = after.total;
+    st.counters["expired"] = static_cast<double>(after.expired - before.expired);
+    st.counters["created"] = static_cast<double>(after.created - before.created);
+}
+
 // The lines are linked in one random cycle, so each load depends on the
 // previous one and the prefetcher cannot guess the next.  Two page sizes:
 // the table asks for transparent huge pages for its big blocks, so the fair
@@ -275,6 +309,7 @@ void register_phases() {
             RegisterBenchmark((p + "/miss/" + sz).c_str(), bm_miss, proto, n);
             RegisterBenchmark((p + "/attack/" + sz).c_str(), bm_attack, proto, n);
             RegisterBenchmark((p + "/steady/" + sz).c_str(), bm_steady, proto, n)->Iterations(2000000);
+            RegisterBenchmark((p + "/churn/" + sz).c_str(), bm_churn, proto, n)->Iterations(500000);
         }
     }
     // How much cache this process really gets: on a shared host the last
