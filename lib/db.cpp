@@ -259,7 +259,9 @@ Link* add_link(Instance& la, uint32_t src, uint32_t dst, uint32_t alias, uint16_
         delete_link(la, same_out);
         same_in = la.links.find_in(f.in_key());
     }
-    Link* l = la.links.create(f, timeout, la.now, index_out, same_in == nullptr);
+    // When it is indexed in at all, the in key is known to be absent: a
+    // chosen port was probed with it, a given one looked up just above.
+    Link* l = la.links.create(f, timeout, la.now, index_out, same_in == nullptr, true);
     if (!l) {
         if (sockfd >= 0) ::close(sockfd);
         la.create_failed = true;

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cassert>
 #include <cstdlib>
 #include <new>
 
@@ -207,12 +208,22 @@ void LinkTable::grow_if_needed() noexcept {
     if (in_.size() > kMaxLoad * in_.split_count()) split_one<InKeyOf>(in_, in_buckets_);
 }
 
-template <class KeyOf, class Index> bool LinkTable::insert_into(Index& index, BucketArray& buckets, Link& l) noexcept {
+template <class KeyOf, class Index>
+bool LinkTable::insert_into(Index& index, BucketArray& buckets, Link& l, bool known_absent) noexcept {
     if constexpr (kFiltered<KeyOf>) {
         const FlowKey k = KeyOf()(l);
         const std::size_t h = hasher_(k);
+        // Boost's commit data is the key's hash and nothing else (checked
+        // here, so that a Boost that changes it fails to build instead of
+        // misplacing links): a key known to be absent skips the check's walk.
         typename Index::insert_commit_data commit;
-        if (!index.insert_unique_check(k, Prehashed{h}, std::equal_to<FlowKey>(), commit).second) return false;
+        static_assert(sizeof(commit) == sizeof(commit.hash) && std::is_same_v<decltype(commit.hash), std::size_t>);
+        if (known_absent) {
+            assert(index.find(k, Prehashed{h}, std::equal_to<FlowKey>()) == index.end());
+            commit.hash = h;
+        } else if (!index.insert_unique_check(k, Prehashed{h}, std::equal_to<FlowKey>(), commit).second) {
+            return false;
+        }
         index.insert_unique_commit(l, commit);
         l.in_tag = tag_of(h) & (BucketArray::kTagBits - 1);
         buckets.tags()[index.bucket(k, Prehashed{h})] |= tag_bit(l.in_tag);
@@ -286,7 +297,8 @@ bool LinkTable::reclaim_for_limit(uint32_t now) noexcept {
     return dynamic_count_ < limit_;
 }
 
-Link* LinkTable::create(const Link& f, uint32_t timeout, uint32_t now, bool index_out, bool index_in) noexcept {
+Link* LinkTable::create(const Link& f, uint32_t timeout, uint32_t now, bool index_out, bool index_in,
+                        bool in_key_known_absent) noexcept {
     const bool permanent = f.flags & kPermanent;
     if (!permanent && dynamic_count_ >= limit_ && !reclaim_for_limit(now)) {
         ++refused;
@@ -310,11 +322,14 @@ Link* LinkTable::create(const Link& f, uint32_t timeout, uint32_t now, bool inde
         pool_.release(l);
         return nullptr;
     }
-    if (index_in && !insert_in(*l)) {
-        erase_out(*l);
-        l->~Link();
-        pool_.release(l);
-        return nullptr;
+    if (index_in) {
+        if (!insert_into<InKeyOf>(in_, in_buckets_, *l, in_key_known_absent)) {
+            erase_out(*l);
+            l->~Link();
+            pool_.release(l);
+            return nullptr;
+        }
+        l->flags |= kIndexedIn;
     }
     if (permanent || timeout == 0) {
         l->flags |= kPermanent;

@@ -220,7 +220,13 @@ public:
     // indexes it in both indexes, unless `index_out`/`index_in` say otherwise,
     // and files it in the wheel of `timeout` seconds.  nullptr when the link limit is
     // reached and nothing could be reclaimed, or memory is exhausted.
-    Link* create(const Link& fields, uint32_t timeout, uint32_t now, bool index_out = true, bool index_in = true) noexcept;
+    // `in_key_known_absent`: the caller has just looked the in key up and
+    // found nothing (add_link: an alias port chosen by probing that very
+    // key, or a given one looked up), so the in index links it at its
+    // bucket's head without walking the chain again; in a large table that
+    // walk reads other links from DRAM.
+    Link* create(const Link& fields, uint32_t timeout, uint32_t now, bool index_out = true, bool index_in = true,
+                 bool in_key_known_absent = false) noexcept;
     // Unindexes, unfiles and frees the link and its LinkExtra; `on_destroy` runs first.
     void destroy(Link* l, bool expired = false) noexcept;
 
@@ -341,7 +347,8 @@ private:
             if (KeyOf()(*it) == k) return &*it;
         return nullptr;
     }
-    template <class KeyOf, class Index> bool insert_into(Index& index, BucketArray& buckets, Link& l) noexcept;
+    template <class KeyOf, class Index>
+    bool insert_into(Index& index, BucketArray& buckets, Link& l, bool known_absent = false) noexcept;
     template <class KeyOf, class Index> void erase_from(Index& index, BucketArray& buckets, Link& l) noexcept;
     template <class Index> static void refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept;
     template <class KeyOf, class Index> bool split_one(Index& index, BucketArray& buckets) noexcept;
