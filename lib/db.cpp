@@ -41,7 +41,7 @@ bool drop_if_expired(Instance& la, Link* l) noexcept {
 
 bool port_taken(Instance& la, const Link& f, uint16_t aport) noexcept {
     const uint32_t alias = f.alias_addr;
-    if (probe_in(la, f.type, alias, aport, f.dst_addr, f.dst_port)) return true;
+    if (la.links.find_in_before_insert(FlowKey::in(alias, f.dst_addr, aport, f.dst_port, f.type))) return true;
     if (la.partial_links) {
         if (f.dst_port && probe_in(la, f.type, alias, aport, f.dst_addr, 0)) return true;
         if (f.dst_addr && probe_in(la, f.type, alias, aport, 0, f.dst_port)) return true;

@@ -237,6 +237,12 @@ public:
 
     Link* find_out(const FlowKey& k) noexcept { return find<OutKeyOf>(out_, out_buckets_, k); }
     Link* find_in(const FlowKey& k) noexcept { return find<InKeyOf>(in_, in_buckets_, k); }
+    // find_in for a key about to be inserted (an alias port being chosen):
+    // when the filter turns it away, the bucket slot the insert will write
+    // is requested now, so that its DRAM read overlaps the work between.
+    Link* find_in_before_insert(const FlowKey& k) noexcept {
+        return find<InKeyOf, kPrefetchSlotOnFilterMiss>(in_, in_buckets_, k);
+    }
     // Whether the in index's miss filter lets a lookup of `k` go on to the bucket (for tests).
     bool in_filter_passes(const FlowKey& k) const noexcept {
         const std::size_t h = hasher_(k);
@@ -338,11 +344,17 @@ private:
         return buckets.tags()[n] & tag_bit(tag_of(h));
     }
     template <class KeyOf> static constexpr bool kFiltered = std::is_same_v<KeyOf, InKeyOf>;
-    template <class KeyOf, class Index> Link* find(Index& index, BucketArray& buckets, const FlowKey& k) noexcept {
+    static constexpr bool kPrefetchSlotOnFilterMiss = true;
+    template <class KeyOf, bool prefetch_on_filter_miss = false, class Index>
+    Link* find(Index& index, BucketArray& buckets, const FlowKey& k) noexcept {
         const std::size_t h = hasher_(k);
         const std::size_t n = index.bucket(k, Prehashed{h});
-        if constexpr (kFiltered<KeyOf>)
-            if (!tag_admits(buckets, n, h)) return nullptr;
+        if constexpr (kFiltered<KeyOf>) {
+            if (!tag_admits(buckets, n, h)) {
+                if constexpr (prefetch_on_filter_miss) __builtin_prefetch(&buckets.data()[n], 1);
+                return nullptr;
+            }
+        }
         for (auto it = index.begin(n), end = index.end(n); it != end; ++it)
             if (KeyOf()(*it) == k) return &*it;
         return nullptr;
