@@ -68,6 +68,8 @@ using ExpiryMemberHook = bi::list_member_hook<bi::link_mode<bi::auto_unlink>>;
 // TCP state per direction, as libalias tracks it.
 enum TcpState : uint8_t { kTcpNotConnected = 0, kTcpConnected = 1, kTcpDisconnected = 2 };
 static_assert(kTcpDisconnected < 4, "alias_link keeps each TCP state in two bits");
+// Width of alias_link::in_tag: the in index's miss filter has 2^kInTagBits bits per bucket (LinkTable).
+constexpr unsigned kInTagBits = 4;
 
 // One recorded payload-length change on a TCP stream (libalias keeps three).
 struct SeqDelta {
@@ -117,7 +119,7 @@ struct alias_link {
     // The in index's miss-filter bit of this link's in key (LinkTable), kept
     // so that a split or an erase rebuilds a bucket's tag without hashing
     // every link in it again.  Valid while kIndexedIn is set.
-    uint8_t in_tag : 4 = 0;
+    uint8_t in_tag : nalias::kInTagBits = 0;
     uint32_t extra_id = 0;  // 0: no LinkExtra
 
     // The key fields are laid out so that each index key is two 8-byte

@@ -336,8 +336,9 @@ private:
         std::size_t h;
         std::size_t operator()(const FlowKey&) const noexcept { return h; }
     };
-    static_assert(BucketArray::kTagBits == 16 && sizeof(BucketArray::Tag) * 8 == BucketArray::kTagBits);
-    static unsigned tag_of(std::size_t h) noexcept { return static_cast<unsigned>(h >> 60); }
+    static_assert(BucketArray::kTagBits == 1u << kInTagBits && sizeof(BucketArray::Tag) * 8 == BucketArray::kTagBits,
+                  "a link's in_tag numbers the bits of its bucket's tag");
+    static unsigned tag_of(std::size_t h) noexcept { return static_cast<unsigned>(h >> (64 - kInTagBits)); }
     static BucketArray::Tag tag_bit(unsigned tag) noexcept { return static_cast<BucketArray::Tag>(1u << tag); }
     // Whether bucket n may hold a link whose hash is h.
     static bool tag_admits(const BucketArray& buckets, std::size_t n, std::size_t h) noexcept {
