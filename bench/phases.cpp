@@ -172,12 +172,32 @@ void bm_new(benchmark::State& st, uint8_t proto, std::size_t n) {
     finish(st, not_ok);
 }
 
+// Timeout of the links the expiry phases open: a SYN-only TCP link, a UDP link (libalias).
+uint32_t new_link_timeout(uint8_t proto) { return proto == IPPROTO_TCP ? 300 : 60; }
+
+// The timed part of the expiry phases, on an instance already warmed up:
+// one_packet() per iteration, then the links alive at the end and how many
+// were created and expired while timing.
+template <class OnePacket>
+void time_with_expiry(benchmark::State& st, libalias* la, OnePacket& one_packet, uint64_t& not_ok) {
+    not_ok = 0;
+    alias_stats before{};
+    LibAliasGetStats(la, &before);
+    for (auto _ : st) one_packet();
+    alias_stats after{};
+    LibAliasGetStats(la, &after);
+    finish(st, not_ok);
+    st.counters["links"] = after.total;
+    st.counters["expired"] = static_cast<double>(after.expired - before.expired);
+    st.counters["created"] = static_cast<double>(after.created - before.created);
+}
+
 // Steady state: flows are created at N / timeout per simulated second, so
 // about N are alive and as many expire as are created.
 void bm_steady(benchmark::State& st, uint8_t proto, std::size_t n) {
     ManualClock clock;
     auto la = InstancePtr(make_instance(&clock));
-    const uint32_t timeout = proto == IPPROTO_TCP ? 300 : 60;  // SYN-only TCP link, UDP link (libalias)
+    const uint32_t timeout = new_link_timeout(proto);
     const uint64_t packets_per_second = std::max<uint64_t>(8 * n / timeout, 8);
     // Hits go to the newest n/8 flows: each flow is used for timeout/8
     // seconds, then idles out, so about 1.125 n are alive.
@@ -209,16 +229,7 @@ void bm_steady(benchmark::State& st, uint8_t proto, std::size_t n) {
     // Warm up until the first flows have idled out, so expiry runs at the
     // rate of creation from the first timed packet.
     while (sent < packets_per_second * (timeout + timeout / 8 + 2)) one_packet();
-    not_ok = 0;
-    alias_stats before{};
-    LibAliasGetStats(la.get(), &before);
-    for (auto _ : st) one_packet();
-    alias_stats after{};
-    LibAliasGetStats(la.get(), &after);
-    finish(st, not_ok);
-    st.counters["links"] = after.total;
-    st.counters["expired"] = static_cast<double>(after.expired - before.expired);
-    st.counters["created"] = static_cast<double>(after.created - before.created);
+    time_with_expiry(st, la.get(), one_packet, not_ok);
 }
 
 // Churn: every packet is a new flow, on a table held at about N flows by
@@ -229,7 +240,7 @@ void bm_steady(benchmark::State& st, uint8_t proto, std::size_t n) {
 void bm_churn(benchmark::State& st, uint8_t proto, std::size_t n) {
     ManualClock clock;
     auto la = InstancePtr(make_instance(&clock));
-    const uint32_t timeout = proto == IPPROTO_TCP ? 300 : 60;  // SYN-only TCP link, UDP link (libalias)
+    const uint32_t timeout = new_link_timeout(proto);
     const uint64_t packets_per_second = std::max<uint64_t>(n / timeout, 1);
     Wire w(proto);
     uint64_t next = 0, not_ok = 0;
@@ -240,16 +251,7 @@ void bm_churn(benchmark::State& st, uint8_t proto, std::size_t n) {
     };
     // Warm up past the first expiries, so the table is at its working size.
     while (next < packets_per_second * (timeout + 2)) one_packet();
-    not_ok = 0;
-    alias_stats before{};
-    LibAliasGetStats(la.get(), &before);
-    for (auto _ : st) one_packet();
-    alias_stats after{};
-    LibAliasGetStats(la.get(), &after);
-    finish(st, not_ok);
-    st.counters["links"] = after.total;
-    st.counters["expired"] = static_cast<double>(after.expired - before.expired);
-    st.counters["created"] = static_cast<double>(after.created - before.created);
+    time_with_expiry(st, la.get(), one_packet, not_ok);
 }
 
 // The lines are linked in one random cycle, so each load depends on the

@@ -250,9 +250,9 @@ bool LinkTable::insert_out(Link& l) noexcept {
     return true;
 }
 
-bool LinkTable::insert_in(Link& l) noexcept {
+bool LinkTable::insert_in(Link& l, bool known_absent) noexcept {
     if (l.flags & kIndexedIn) return true;
-    if (!insert_into<InKeyOf>(in_, in_buckets_, l)) return false;
+    if (!insert_into<InKeyOf>(in_, in_buckets_, l, known_absent)) return false;
     l.flags |= kIndexedIn;
     return true;
 }
@@ -322,14 +322,11 @@ Link* LinkTable::create(const Link& f, uint32_t timeout, uint32_t now, bool inde
         pool_.release(l);
         return nullptr;
     }
-    if (index_in) {
-        if (!insert_into<InKeyOf>(in_, in_buckets_, *l, in_key_known_absent)) {
-            erase_out(*l);
-            l->~Link();
-            pool_.release(l);
-            return nullptr;
-        }
-        l->flags |= kIndexedIn;
+    if (index_in && !insert_in(*l, in_key_known_absent)) {
+        erase_out(*l);
+        l->~Link();
+        pool_.release(l);
+        return nullptr;
     }
     if (permanent || timeout == 0) {
         l->flags |= kPermanent;

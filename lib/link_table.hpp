@@ -249,7 +249,7 @@ public:
         return tag_admits(in_buckets_, in_.bucket(k, Prehashed{h}), h);
     }
     bool insert_out(Link& l) noexcept;
-    bool insert_in(Link& l) noexcept;
+    bool insert_in(Link& l, bool known_absent = false) noexcept;
     void erase_out(Link& l) noexcept;
     void erase_in(Link& l) noexcept;
 
