@@ -23,6 +23,9 @@
 //            TLB miss at size N, with 4 KiB pages and with huge pages
 //   memory_latency_by_size  the same over 1 to 64 MiB: the cache this
 //            process actually gets
+//   page_first_touch_4k  the first write to a fresh 4 KiB page: the
+//            kernel's fault, zeroing and mapping, which `new` pays
+//            page_faults_per_flow times per flow (growth into fresh memory)
 //
 // Tables for the hit/miss phases are built once per (protocol, size) and
 // shared by those phases, which are registered in that order; they run on
@@ -33,6 +36,7 @@
 #include <benchmark/benchmark.h>
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -70,6 +74,13 @@ SharedTable& shared_table(uint8_t proto, std::size_t n) {
         cache.order = shuffled(n, 42);
     }
     return cache;
+}
+
+// Minor page faults of the calling thread so far.
+uint64_t minor_faults() {
+    rusage ru{};
+    getrusage(RUSAGE_THREAD, &ru);
+    return static_cast<uint64_t>(ru.ru_minflt);
 }
 
 void finish(benchmark::State& st, uint64_t not_ok) {
@@ -156,20 +167,28 @@ void bm_new(benchmark::State& st, uint8_t proto, std::size_t n) {
     Wire w(proto);
     uint64_t next = 0, not_ok = 0;
     std::size_t k = batch;
+    uint64_t faults = 0, faults_at_resume = 0;
     for (auto _ : st) {
         if (k == batch) {
             st.PauseTiming();
+            if (t) faults += minor_faults() - faults_at_resume;
             t.reset();
             t = std::make_unique<Table>(proto, n);
             next = n;
             k = 0;
+            faults_at_resume = minor_faults();
             st.ResumeTiming();
         }
         w.out(next++, 0x02);
         not_ok += LibAliasOut(t->la.get(), w.data(), Wire::size()) != PKT_ALIAS_OK;
         ++k;
     }
+    faults += minor_faults() - faults_at_resume;
     finish(st, not_ok);
+    // First touches of pages while timing: the pool's new slots and the
+    // bucket arrays' new pages, each a trap into the kernel.
+    st.counters["page_faults_per_flow"] =
+        benchmark::Counter(static_cast<double>(faults), benchmark::Counter::kAvgIterations);
 }
 
 // Timeout of the links the expiry phases open: a SYN-only TCP link, a UDP link (libalias).
@@ -256,9 +275,9 @@ void bm_churn(benchmark::State& st, uint8_t proto, std::size_t n) {
 
 // The lines are linked in one random cycle, so each load depends on the
 // previous one and the prefetcher cannot guess the next.  Two page sizes:
-// the table asks for transparent huge pages for its big blocks, so the fair
-// reference is the chase over huge pages too; the 4 KiB one shows what the
-// TLB adds.
+// the table does not ask for transparent huge pages (lib/link_table.hpp), so
+// the 4 KiB chase is its reference; the huge-page one shows what the TLB
+// adds, and is what a table gets where THP is enabled=always.
 struct alignas(64) Line {
     Line* next;
     char pad[56];
@@ -292,6 +311,32 @@ void bm_memory_latency(benchmark::State& st, std::size_t bytes, bool huge) {
     st.counters["buffer_MiB"] = static_cast<double>(buf.count * sizeof(Line)) / (1 << 20);
 }
 
+// The kernel's price for a page the process touches for the first time
+// (trap, zeroing, mapping): what a table that grows into fresh memory pays
+// per page, beside the new phase's page_faults_per_flow.
+void bm_page_first_touch(benchmark::State& st) {
+    constexpr std::size_t kPage = 4096, kSpan = std::size_t{64} << 20;
+    unsigned char* base = nullptr;
+    std::size_t next = kSpan;
+    for (auto _ : st) {
+        if (next == kSpan) {
+            st.PauseTiming();
+            if (base) munmap(base, kSpan);
+            void* p = mmap(nullptr, kSpan, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (p == MAP_FAILED) throw std::bad_alloc();
+            madvise(p, kSpan, MADV_NOHUGEPAGE);
+            base = static_cast<unsigned char*>(p);
+            next = 0;
+            st.ResumeTiming();
+        }
+        base[next] = 1;
+        benchmark::ClobberMemory();
+        next += kPage;
+    }
+    if (base) munmap(base, kSpan);
+    st.SetItemsProcessed(static_cast<int64_t>(st.iterations()));
+}
+
 }  // namespace
 
 void register_phases() {
@@ -322,6 +367,7 @@ void register_phases() {
     for (std::size_t mib : kCacheProbeMiB)
         RegisterBenchmark(("memory_latency_by_size/" + std::to_string(mib) + "MiB").c_str(), bm_memory_latency,
                           mib << 20, true);
+    RegisterBenchmark("page_first_touch_4k", bm_page_first_touch)->Iterations(16 * 16384);
 }
 
 }  // namespace bench
