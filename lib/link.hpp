@@ -68,8 +68,13 @@ using ExpiryMemberHook = bi::list_member_hook<bi::link_mode<bi::auto_unlink>>;
 // TCP state per direction, as libalias tracks it.
 enum TcpState : uint8_t { kTcpNotConnected = 0, kTcpConnected = 1, kTcpDisconnected = 2 };
 static_assert(kTcpDisconnected < 4, "alias_link keeps each TCP state in two bits");
-// Width of alias_link::in_tag: the in index's miss filter has 2^kInTagBits bits per bucket (LinkTable).
-constexpr unsigned kInTagBits = 4;
+// Width of alias_link::in_tag: two bit numbers of kInTagBits/2 bits each,
+// one per half of the in index's miss-filter tag (LinkTable).
+constexpr unsigned kInTagBits = 6;
+// Width of alias_link::flags: every LinkFlags value fits.
+constexpr unsigned kLinkFlagBits = 10;
+static_assert(kUnregisteredSelf < (1u << kLinkFlagBits) && kLinkFlagBits + kInTagBits <= 16,
+              "every LinkFlags value fits alias_link::flags, which shares 16 bits with in_tag");
 
 // One recorded payload-length change on a TCP stream (libalias keeps three).
 struct SeqDelta {
@@ -112,14 +117,17 @@ struct alias_link {
     uint16_t src_port = 0, dst_port = 0, alias_port = 0;
     uint16_t type = 0;
     uint32_t last_used = 0;
-    uint16_t flags = 0;
+    // flags and in_tag share one 16-bit unit: the link has no byte to spare,
+    // and neither is read by an established flow's lookup except as a whole
+    // word tested against a constant.
+    uint16_t flags : nalias::kLinkFlagBits = 0;
+    // The in index's miss-filter bits of this link's in key (LinkTable), kept
+    // so that a split or an erase rebuilds a bucket's tag without hashing
+    // every link in it again.  Valid while kIndexedIn is set.
+    uint16_t in_tag : nalias::kInTagBits = 0;
     uint8_t queue = 0;
     uint8_t tcp_in : 2 = nalias::kTcpNotConnected;
     uint8_t tcp_out : 2 = nalias::kTcpNotConnected;
-    // The in index's miss-filter bit of this link's in key (LinkTable), kept
-    // so that a split or an erase rebuilds a bucket's tag without hashing
-    // every link in it again.  Valid while kIndexedIn is set.
-    uint8_t in_tag : nalias::kInTagBits = 0;
     uint32_t extra_id = 0;  // 0: no LinkExtra
 
     // The key fields are laid out so that each index key is two 8-byte

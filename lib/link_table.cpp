@@ -178,7 +178,7 @@ template <class KeyOf, class Index> bool LinkTable::split_one(Index& index, Buck
 
 template <class Index> void LinkTable::refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept {
     BucketArray::Tag tags = 0;
-    for (auto it = index.begin(n), end = index.end(n); it != end; ++it) tags |= tag_bit(it->in_tag);
+    for (auto it = index.begin(n), end = index.end(n); it != end; ++it) tags |= tag_bits(it->in_tag);
     buckets.tags()[n] = tags;
 }
 
@@ -225,8 +225,8 @@ bool LinkTable::insert_into(Index& index, BucketArray& buckets, Link& l, bool kn
             return false;
         }
         index.insert_unique_commit(l, commit);
-        l.in_tag = tag_of(h) & (BucketArray::kTagBits - 1);
-        buckets.tags()[index.bucket(k, Prehashed{h})] |= tag_bit(l.in_tag);
+        l.in_tag = tag_of(h);
+        buckets.tags()[index.bucket(k, Prehashed{h})] |= tag_bits(l.in_tag);
         return true;
     } else {
         return index.insert(l).second;
