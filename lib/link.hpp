@@ -117,9 +117,7 @@ struct alias_link {
     uint16_t src_port = 0, dst_port = 0, alias_port = 0;
     uint16_t type = 0;
     uint32_t last_used = 0;
-    // flags and in_tag share one 16-bit unit: the link has no byte to spare,
-    // and neither is read by an established flow's lookup except as a whole
-    // word tested against a constant.
+    // flags and in_tag share one 16-bit unit: the link has no byte to spare.
     uint16_t flags : nalias::kLinkFlagBits = 0;
     // The in index's miss-filter bits of this link's in key (LinkTable), kept
     // so that a split or an erase rebuilds a bucket's tag without hashing

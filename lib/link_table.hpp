@@ -348,8 +348,10 @@ private:
     // instead of two shifts by variable amounts (128 bytes, hot in L1).
     static constexpr std::array<BucketArray::Tag, std::size_t{1} << kInTagBits> kTagBitsOf = [] {
         std::array<BucketArray::Tag, std::size_t{1} << kInTagBits> bits{};
-        for (unsigned t = 0; t < bits.size(); ++t)
-            bits[t] = static_cast<BucketArray::Tag>((1u << (t % kTagHalfBits)) | (1u << (kTagHalfBits + t / kTagHalfBits)));
+        for (unsigned t = 0; t < bits.size(); ++t) {
+            const unsigned low_half_bit = t % kTagHalfBits, high_half_bit = kTagHalfBits + t / kTagHalfBits;
+            bits[t] = static_cast<BucketArray::Tag>((1u << low_half_bit) | (1u << high_half_bit));
+        }
         return bits;
     }();
     static BucketArray::Tag tag_bits(unsigned tag) noexcept { return kTagBitsOf[tag]; }
