@@ -112,7 +112,6 @@ public:
     static constexpr std::size_t kMaxBuckets = std::size_t{1} << 25;  // 256 MiB of address space: 32M links at load 1
 
     using Tag = uint16_t;  // two halves; each `in_tag` sets one bit in each
-    static constexpr unsigned kTagBits = 16;
 
     explicit BucketArray(bool with_tags) noexcept;
     BucketArray(const BucketArray&) = delete;
@@ -340,8 +339,7 @@ private:
     };
     // A tag is two halves of kTagHalfBits bits; a link's in_tag names one bit in each.
     static constexpr unsigned kTagHalfBits = 1u << (kInTagBits / 2);
-    static_assert(kInTagBits % 2 == 0 && BucketArray::kTagBits == 2 * kTagHalfBits &&
-                      sizeof(BucketArray::Tag) * 8 == BucketArray::kTagBits,
+    static_assert(kInTagBits % 2 == 0 && sizeof(BucketArray::Tag) * 8 == 2 * kTagHalfBits,
                   "a link's in_tag numbers one bit in each half of its bucket's tag");
     static unsigned tag_of(std::size_t h) noexcept { return static_cast<unsigned>(h >> (64 - kInTagBits)); }
     // The two bits of each in_tag, tabulated: one load on the lookup path
