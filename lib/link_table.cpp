@@ -166,13 +166,33 @@ template <class KeyOf, class Index> bool LinkTable::split_one(Index& index, Buck
         refresh_tag(index, buckets, source);
         refresh_tag(index, buckets, image);
     }
-    // The next split walks the next source bucket, whose links are cold in a
-    // large table: start reading the first of them now, so that the next
-    // insert does not wait for it.  After the last split of a round the
-    // array doubles and splitting starts again from bucket 0.
-    const std::size_t next =
-        index.split_count() < index.bucket_count() ? index.split_count() - index.bucket_count() / 2 : 0;
-    if (auto it = index.begin(next); it != index.end(next)) __builtin_prefetch(&*it);
+    // Each split hashes every link of its source bucket, and in a large
+    // table those links are cold.  A chain is read one link at a time, so the
+    // next kSplitLookahead sources are read ahead in a pipeline: the source
+    // d splits away (d = 0 for the next split) has had its first
+    // kSplitLookahead - 1 - d links requested by earlier splits, which have
+    // arrived since; walk them and request one more.  The next split then
+    // finds up to kSplitLookahead links of its source cached (source chains
+    // hold 1 to 2 links on average).  A table small enough to stay cached
+    // only requests the next source's first link: there the walks' branches,
+    // which chain lengths make unpredictable, cost more than they save.
+    // This stays inline: GCC found a function whose only effect was this
+    // prefetch pure, and deleted the call.
+    // After the last split of a round the array doubles and splitting starts
+    // again from bucket 0, with twice as many sources.
+    const std::size_t lookahead = index.bucket_count() >= kSplitLookaheadMinBuckets ? kSplitLookahead : 1;
+    const bool round_done = index.split_count() == index.bucket_count();
+    const std::size_t sources = round_done ? index.bucket_count() : index.bucket_count() / 2;
+    const std::size_t next = round_done ? 0 : index.split_count() - sources;
+    for (std::size_t d = 0; d < lookahead; ++d) {
+        std::size_t n = next + d;
+        if (n >= sources) n -= sources;       // the next round's first sources
+        if (n >= index.split_count()) break;  // a tiny table: not a built bucket
+        auto it = index.begin(n);
+        const auto end = index.end(n);
+        for (std::size_t walked = 0; walked + d + 1 < lookahead && it != end; ++walked) ++it;
+        if (it != end) __builtin_prefetch(&*it);
+    }
     return true;
 }
 

@@ -379,6 +379,11 @@ private:
     template <class KeyOf, class Index> void erase_from(Index& index, BucketArray& buckets, Link& l) noexcept;
     template <class Index> static void refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept;
     template <class KeyOf, class Index> bool split_one(Index& index, BucketArray& buckets) noexcept;
+    // Source buckets whose links a split requests ahead (link_table.cpp),
+    // from the index size at which the links outgrow this VM's ~4 MiB of cache
+    // (docs/performance.md, "Seventh round").
+    static constexpr std::size_t kSplitLookahead = 3;
+    static constexpr std::size_t kSplitLookaheadMinBuckets = std::size_t{1} << 16;
     template <class Index> static void construct_unsplit(Index& index, BucketArray& buckets) noexcept;
     bool reclaim_for_limit(uint32_t now) noexcept;
     unsigned sweep_wheels(uint32_t now, unsigned budget) noexcept;
