@@ -176,8 +176,8 @@ template <class KeyOf, class Index> bool LinkTable::split_one(Index& index, Buck
     // hold 1 to 2 links on average).  A table small enough to stay cached
     // only requests the next source's first link: there the walks' branches,
     // which chain lengths make unpredictable, cost more than they save.
-    // This stays inline: GCC found a function whose only effect was this
-    // prefetch pure, and deleted the call.
+    // Kept inline: GCC 12 judged a separate function holding this loop pure
+    // (it only loads and prefetches) and deleted its calls.
     // After the last split of a round the array doubles and splitting starts
     // again from bucket 0, with twice as many sources.
     const std::size_t lookahead = index.bucket_count() >= kSplitLookaheadMinBuckets ? kSplitLookahead : 1;
