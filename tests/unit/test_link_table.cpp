@@ -47,7 +47,7 @@ TEST_CASE("a link's stored keys equal the needles built from its fields, whateve
             Link f = fields(77);
             f.alias_port = aport;
             f.last_used = last_used;
-            f.flags = 0x3ff;  // every flag bit (the field is kLinkFlagBits wide)
+            f.flags = (1u << nalias::kLinkFlagBits) - 1;  // every bit of the flags field
             INFO("last_used " << last_used << " alias port " << aport);
             CHECK(f.out_key() == FlowKey::out(f.src_addr, f.dst_addr, f.src_port, f.dst_port, f.type));
             CHECK(f.in_key() == FlowKey::in(f.alias_addr, f.dst_addr, aport, f.dst_port, f.type));
