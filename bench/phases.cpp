@@ -8,6 +8,9 @@
 //            of a new flow at size N, rehash growth included
 //   hit_out  established flows, outbound, in random order
 //   hit_in   established flows, inbound, in random order
+//   hit_out_serial, hit_in_serial  the same, but each packet's flow is
+//            chosen from the previous packet's rewritten bytes, so no two
+//            packets' memory reads overlap: one packet's latency
 //   miss     unsolicited inbound from random remotes: nothing found; the
 //            heap_calls counter shows that nothing is allocated
 //   attack   one unsolicited packet again and again
@@ -116,6 +119,58 @@ void bm_hit_in(benchmark::State& st, uint8_t proto, std::size_t n) {
         // A translated reply goes to the flow's inside host.
         not_ok += r != PKT_ALIAS_OK || w.dst() == kAlias.s_addr;
         if (++k == n) k = 0;
+    }
+    finish(st, not_ok);
+}
+
+// The serial phases: the next packet's flow is chosen from this packet's
+// rewritten bytes (a difference that is zero when the translation is
+// right), so the CPU cannot start the next lookup before this one's memory
+// reads have returned.  In hit_out and hit_in the loop is short enough for
+// an out-of-order core to overlap the DRAM reads of consecutive packets;
+// a NAT that handles one packet per call with a system call in between
+// (natd) never gets that overlap.  These phases give the latency one
+// packet sees, the figure to compare with the dependent pointer chase.
+// The step: 1 when the packet was right, 2 when it was not (counted).
+inline std::size_t serial_step(uint32_t wrong) noexcept { return 1 + static_cast<std::size_t>(wrong != 0); }
+
+void bm_hit_out_serial(benchmark::State& st, uint8_t proto, std::size_t n) {
+    SharedTable& s = shared_table(proto, n);
+    libalias* la = s.table->la.get();
+    Wire w(proto);
+    uint64_t not_ok = 0;
+    std::size_t k = 0;
+    for (auto _ : st) {
+        const uint32_t i = s.order[k];
+        w.out(i);
+        const int r = LibAliasOut(la, w.data(), Wire::size());
+        // The alias port comes from the link the lookup found.
+        const uint32_t wrong =
+            static_cast<uint32_t>(w.sport() ^ s.table->alias_port[i]) | static_cast<uint32_t>(r != PKT_ALIAS_OK);
+        not_ok += wrong != 0;
+        k += serial_step(wrong);
+        if (k >= n) k -= n;
+    }
+    finish(st, not_ok + s.table->failed);
+}
+
+void bm_hit_in_serial(benchmark::State& st, uint8_t proto, std::size_t n) {
+    SharedTable& s = shared_table(proto, n);
+    libalias* la = s.table->la.get();
+    Wire w(proto);
+    uint64_t not_ok = 0;
+    std::size_t k = 0;
+    for (auto _ : st) {
+        const uint32_t i = s.order[k];
+        w.in(i, s.table->alias_port[i]);
+        const int r = LibAliasIn(la, w.data(), Wire::size());
+        // The inside address and port come from the link the lookup found.
+        const Flow f = flow(i);
+        const uint32_t wrong = (w.dst() ^ f.inside) | static_cast<uint32_t>(w.dport() ^ f.sport) |
+                               static_cast<uint32_t>(r != PKT_ALIAS_OK);
+        not_ok += wrong != 0;
+        k += serial_step(wrong);
+        if (k >= n) k -= n;
     }
     finish(st, not_ok);
 }
@@ -355,6 +410,8 @@ void register_phases() {
                 ->Iterations(static_cast<benchmark::IterationCount>(batch * rounds));
             RegisterBenchmark((p + "/hit_out/" + sz).c_str(), bm_hit_out, proto, n);
             RegisterBenchmark((p + "/hit_in/" + sz).c_str(), bm_hit_in, proto, n);
+            RegisterBenchmark((p + "/hit_out_serial/" + sz).c_str(), bm_hit_out_serial, proto, n);
+            RegisterBenchmark((p + "/hit_in_serial/" + sz).c_str(), bm_hit_in_serial, proto, n);
             RegisterBenchmark((p + "/miss/" + sz).c_str(), bm_miss, proto, n);
             RegisterBenchmark((p + "/attack/" + sz).c_str(), bm_attack, proto, n);
             RegisterBenchmark((p + "/steady/" + sz).c_str(), bm_steady, proto, n)->Iterations(2000000);
