@@ -131,7 +131,9 @@ void bm_hit_in(benchmark::State& st, uint8_t proto, std::size_t n) {
 // a NAT that handles one packet per call with a system call in between
 // (natd) never gets that overlap.  These phases give the latency one
 // packet sees, the figure to compare with the dependent pointer chase.
-// The step: 1 when the packet was right, 2 when it was not (counted).
+// The step: 1 when the packet was right, 2 when it was not (counted).  It
+// must stay arithmetic (GCC 12 emits setne and cmov here): a branch on it
+// would be predicted, and the CPU would run ahead on the guess.
 inline std::size_t serial_step(uint32_t wrong) noexcept { return 1 + static_cast<std::size_t>(wrong != 0); }
 
 void bm_hit_out_serial(benchmark::State& st, uint8_t proto, std::size_t n) {
