@@ -91,6 +91,20 @@ void finish(benchmark::State& st, uint64_t not_ok) {
     st.counters["not_ok"] = static_cast<double>(not_ok);
 }
 
+// Serial phases (kSerial): the next packet's flow is chosen from this
+// packet's rewritten bytes (a difference that is zero when the translation
+// is right), so the CPU cannot start the next lookup before this one's
+// memory reads have returned.  Without it the loop is short enough for an
+// out-of-order core to overlap the DRAM reads of consecutive packets; a NAT
+// that handles one packet per call with a system call in between (natd)
+// never gets that overlap.  The serial phases give the latency one packet
+// sees, the figure to compare with the dependent pointer chase.
+// The step: 1 when the packet was right, 2 when it was not (counted).  It
+// must stay arithmetic (GCC 12 emits setne and cmov here): a branch on it
+// would be predicted, and the CPU would run ahead on the guess.
+inline std::size_t serial_step(uint32_t wrong) noexcept { return 1 + static_cast<std::size_t>(wrong != 0); }
+
+template <bool kSerial>
 void bm_hit_out(benchmark::State& st, uint8_t proto, std::size_t n) {
     SharedTable& s = shared_table(proto, n);
     libalias* la = s.table->la.get();
@@ -98,14 +112,26 @@ void bm_hit_out(benchmark::State& st, uint8_t proto, std::size_t n) {
     uint64_t not_ok = 0;
     std::size_t k = 0;
     for (auto _ : st) {
-        w.out(s.order[k]);
-        not_ok += LibAliasOut(la, w.data(), Wire::size()) != PKT_ALIAS_OK;
-        if (++k == n) k = 0;
+        const uint32_t i = s.order[k];
+        w.out(i);
+        const int r = LibAliasOut(la, w.data(), Wire::size());
+        if constexpr (kSerial) {
+            // The alias port comes from the link the lookup found.
+            const uint32_t wrong =
+                static_cast<uint32_t>(w.sport() ^ s.table->alias_port[i]) | static_cast<uint32_t>(r != PKT_ALIAS_OK);
+            not_ok += wrong != 0;
+            k += serial_step(wrong);
+            if (k >= n) k -= n;
+        } else {
+            not_ok += r != PKT_ALIAS_OK;
+            if (++k == n) k = 0;
+        }
     }
     finish(st, not_ok + s.table->failed);
     st.counters["rss_bytes_per_link"] = s.table->rss_bytes_per_link;
 }
 
+template <bool kSerial>
 void bm_hit_in(benchmark::State& st, uint8_t proto, std::size_t n) {
     SharedTable& s = shared_table(proto, n);
     libalias* la = s.table->la.get();
@@ -116,63 +142,19 @@ void bm_hit_in(benchmark::State& st, uint8_t proto, std::size_t n) {
         const uint32_t i = s.order[k];
         w.in(i, s.table->alias_port[i]);
         const int r = LibAliasIn(la, w.data(), Wire::size());
-        // A translated reply goes to the flow's inside host.
-        not_ok += r != PKT_ALIAS_OK || w.dst() == kAlias.s_addr;
-        if (++k == n) k = 0;
-    }
-    finish(st, not_ok);
-}
-
-// The serial phases: the next packet's flow is chosen from this packet's
-// rewritten bytes (a difference that is zero when the translation is
-// right), so the CPU cannot start the next lookup before this one's memory
-// reads have returned.  In hit_out and hit_in the loop is short enough for
-// an out-of-order core to overlap the DRAM reads of consecutive packets;
-// a NAT that handles one packet per call with a system call in between
-// (natd) never gets that overlap.  These phases give the latency one
-// packet sees, the figure to compare with the dependent pointer chase.
-// The step: 1 when the packet was right, 2 when it was not (counted).  It
-// must stay arithmetic (GCC 12 emits setne and cmov here): a branch on it
-// would be predicted, and the CPU would run ahead on the guess.
-inline std::size_t serial_step(uint32_t wrong) noexcept { return 1 + static_cast<std::size_t>(wrong != 0); }
-
-void bm_hit_out_serial(benchmark::State& st, uint8_t proto, std::size_t n) {
-    SharedTable& s = shared_table(proto, n);
-    libalias* la = s.table->la.get();
-    Wire w(proto);
-    uint64_t not_ok = 0;
-    std::size_t k = 0;
-    for (auto _ : st) {
-        const uint32_t i = s.order[k];
-        w.out(i);
-        const int r = LibAliasOut(la, w.data(), Wire::size());
-        // The alias port comes from the link the lookup found.
-        const uint32_t wrong =
-            static_cast<uint32_t>(w.sport() ^ s.table->alias_port[i]) | static_cast<uint32_t>(r != PKT_ALIAS_OK);
-        not_ok += wrong != 0;
-        k += serial_step(wrong);
-        if (k >= n) k -= n;
-    }
-    finish(st, not_ok + s.table->failed);
-}
-
-void bm_hit_in_serial(benchmark::State& st, uint8_t proto, std::size_t n) {
-    SharedTable& s = shared_table(proto, n);
-    libalias* la = s.table->la.get();
-    Wire w(proto);
-    uint64_t not_ok = 0;
-    std::size_t k = 0;
-    for (auto _ : st) {
-        const uint32_t i = s.order[k];
-        w.in(i, s.table->alias_port[i]);
-        const int r = LibAliasIn(la, w.data(), Wire::size());
-        // The inside address and port come from the link the lookup found.
-        const Flow f = flow(i);
-        const uint32_t wrong = (w.dst() ^ f.inside) | static_cast<uint32_t>(w.dport() ^ f.sport) |
-                               static_cast<uint32_t>(r != PKT_ALIAS_OK);
-        not_ok += wrong != 0;
-        k += serial_step(wrong);
-        if (k >= n) k -= n;
+        if constexpr (kSerial) {
+            // The inside address and port come from the link the lookup found.
+            const Flow f = flow(i);
+            const uint32_t wrong = (w.dst() ^ f.inside) | static_cast<uint32_t>(w.dport() ^ f.sport) |
+                                   static_cast<uint32_t>(r != PKT_ALIAS_OK);
+            not_ok += wrong != 0;
+            k += serial_step(wrong);
+            if (k >= n) k -= n;
+        } else {
+            // A translated reply goes to the flow's inside host.
+            not_ok += r != PKT_ALIAS_OK || w.dst() == kAlias.s_addr;
+            if (++k == n) k = 0;
+        }
     }
     finish(st, not_ok);
 }
@@ -410,10 +392,10 @@ void register_phases() {
             const std::size_t rounds = std::max<std::size_t>(1, std::min<std::size_t>(400, 200000 / batch));
             RegisterBenchmark((p + "/new/" + sz).c_str(), bm_new, proto, n)
                 ->Iterations(static_cast<benchmark::IterationCount>(batch * rounds));
-            RegisterBenchmark((p + "/hit_out/" + sz).c_str(), bm_hit_out, proto, n);
-            RegisterBenchmark((p + "/hit_in/" + sz).c_str(), bm_hit_in, proto, n);
-            RegisterBenchmark((p + "/hit_out_serial/" + sz).c_str(), bm_hit_out_serial, proto, n);
-            RegisterBenchmark((p + "/hit_in_serial/" + sz).c_str(), bm_hit_in_serial, proto, n);
+            RegisterBenchmark((p + "/hit_out/" + sz).c_str(), bm_hit_out<false>, proto, n);
+            RegisterBenchmark((p + "/hit_in/" + sz).c_str(), bm_hit_in<false>, proto, n);
+            RegisterBenchmark((p + "/hit_out_serial/" + sz).c_str(), bm_hit_out<true>, proto, n);
+            RegisterBenchmark((p + "/hit_in_serial/" + sz).c_str(), bm_hit_in<true>, proto, n);
             RegisterBenchmark((p + "/miss/" + sz).c_str(), bm_miss, proto, n);
             RegisterBenchmark((p + "/attack/" + sz).c_str(), bm_attack, proto, n);
             RegisterBenchmark((p + "/steady/" + sz).c_str(), bm_steady, proto, n)->Iterations(2000000);
