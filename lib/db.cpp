@@ -261,7 +261,7 @@ Link* add_link(Instance& la, uint32_t src, uint32_t dst, uint32_t alias, uint16_
     }
     // When it is indexed in at all, the in key is known to be absent: a
     // chosen port was probed with it, a given one looked up just above.
-    Link* l = la.links.create(f, timeout, la.now, index_out, same_in == nullptr, true);
+    Link* l = la.links.create(f, timeout, la.now, index_out, same_in == nullptr, true, out_key_absent);
     if (!l) {
         if (sockfd >= 0) ::close(sockfd);
         la.create_failed = true;
@@ -424,7 +424,8 @@ namespace {
     if (eim) {
         Link* m = add_link(la, src, 0, alias, sport, 0, kGetAliasPort, IPPROTO_UDP, kEimMapping | kNoSocket);
         if (!m) return nullptr;
-        return add_link(la, src, dst, alias, sport, dport, m->alias_port, IPPROTO_UDP, 0, true);
+        // The mapping just took the flow's own key if the remote is all zeros.
+        return add_link(la, src, dst, alias, sport, dport, m->alias_port, IPPROTO_UDP, 0, dst != 0 || dport != 0);
     }
     return add_link(la, src, dst, alias, sport, dport, kGetAliasPort, proto, 0, true);
 }

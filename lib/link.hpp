@@ -20,8 +20,8 @@
 //    what the packet path reads; everything rarer (TCP sequence deltas, LSNAT
 //    servers, sockets, proxy targets, handler state) lives in a LinkExtra,
 //    allocated on first need and held by the owning table under `extra_id`
-//    (a 4-byte slot number rather than an 8-byte pointer: the difference is
-//    what makes the link fit one line).  The table is found from the link's
+//    (a 26-bit slot number sharing 4 bytes with `out_tag`, rather than an
+//    8-byte pointer: the difference is what makes the link fit one line).  The table is found from the link's
 //    own address (LinkPool::owner_of), so link-only calls still reach it.
 #pragma once
 
@@ -68,13 +68,16 @@ using ExpiryMemberHook = bi::list_member_hook<bi::link_mode<bi::auto_unlink>>;
 // TCP state per direction, as libalias tracks it.
 enum TcpState : uint8_t { kTcpNotConnected = 0, kTcpConnected = 1, kTcpDisconnected = 2 };
 static_assert(kTcpDisconnected < 4, "alias_link keeps each TCP state in two bits");
-// Width of alias_link::in_tag: two bit numbers of kInTagBits/2 bits each,
-// one per half of the in index's miss-filter tag (LinkTable).
-constexpr unsigned kInTagBits = 6;
+// Width of alias_link::in_tag and out_tag: two bit numbers of kFilterTagBits/2
+// bits each, one per half of an index's miss-filter tag (LinkTable).
+constexpr unsigned kFilterTagBits = 6;
 // Width of alias_link::flags: every LinkFlags value fits.
 constexpr unsigned kLinkFlagBits = 10;
-static_assert(kUnregisteredSelf < (1u << kLinkFlagBits) && kLinkFlagBits + kInTagBits <= 16,
+static_assert(kUnregisteredSelf < (1u << kLinkFlagBits) && kLinkFlagBits + kFilterTagBits <= 16,
               "every LinkFlags value fits alias_link::flags, which shares 16 bits with in_tag");
+// Width of alias_link::extra_id, which shares 32 bits with out_tag: 64M
+// LinkExtra slots, far more than the links a table can index (LinkTable).
+constexpr unsigned kExtraIdBits = 32 - kFilterTagBits;
 
 // One recorded payload-length change on a TCP stream (libalias keeps three).
 struct SeqDelta {
@@ -122,11 +125,13 @@ struct alias_link {
     // The in index's miss-filter bits of this link's in key (LinkTable), kept
     // so that a split or an erase rebuilds a bucket's tag without hashing
     // every link in it again.  Valid while kIndexedIn is set.
-    uint16_t in_tag : nalias::kInTagBits = 0;
+    uint16_t in_tag : nalias::kFilterTagBits = 0;
     uint8_t queue = 0;
     uint8_t tcp_in : 2 = nalias::kTcpNotConnected;
     uint8_t tcp_out : 2 = nalias::kTcpNotConnected;
-    uint32_t extra_id = 0;  // 0: no LinkExtra
+    uint32_t extra_id : nalias::kExtraIdBits = 0;  // 0: no LinkExtra
+    // The same as in_tag, for the out index; valid while kIndexedOut is set.
+    uint32_t out_tag : nalias::kFilterTagBits = 0;
 
     // The key fields are laid out so that each index key is two 8-byte
     // runs of them (flow_key.hpp): out = [src_addr, dst_addr] and

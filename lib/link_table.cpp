@@ -83,7 +83,7 @@ void LinkPool::release(void* p) noexcept {
     free_ = s;
 }
 
-BucketArray::BucketArray(bool with_tags) noexcept {
+BucketArray::BucketArray() noexcept {
     // PROT_NONE reserves address space only: it is not charged against the
     // commit limit even with strict overcommit.  Under an address-space
     // limit (RLIMIT_AS) smaller reservations are tried: the table then stops
@@ -91,11 +91,11 @@ BucketArray::BucketArray(bool with_tags) noexcept {
     // The tags follow the buckets in the same reservation; both regions
     // start on a page boundary (want * sizeof(Bucket) is a multiple of 4 KiB).
     for (std::size_t want = kMaxBuckets; want > kInitialBuckets && !mapped_; want /= 4) {
-        const std::size_t span = want * (sizeof(Bucket) + (with_tags ? sizeof(Tag) : 0));
+        const std::size_t span = want * (sizeof(Bucket) + sizeof(Tag));
         void* p = ::mmap(nullptr, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) continue;
         data_ = static_cast<Bucket*>(p);
-        if (with_tags) tags_ = reinterpret_cast<Tag*>(data_ + want);
+        tags_ = reinterpret_cast<Tag*>(data_ + want);
         reserved_ = want;
         mapped_ = true;
         if (!commit(kInitialBuckets)) {
@@ -105,14 +105,14 @@ BucketArray::BucketArray(bool with_tags) noexcept {
     }
     if (!mapped_) {
         data_ = fallback_;
-        if (with_tags) tags_ = fallback_tags_;
+        tags_ = fallback_tags_;
         reserved_ = committed_ = kInitialBuckets;
     }
     for (std::size_t i = 0; i < kInitialBuckets; ++i) new (&data_[i]) Bucket();
 }
 
 BucketArray::~BucketArray() {
-    if (mapped_) ::munmap(data_, reserved_ * (sizeof(Bucket) + (tags_ ? sizeof(Tag) : 0)));
+    if (mapped_) ::munmap(data_, reserved_ * (sizeof(Bucket) + sizeof(Tag)));
 }
 
 bool BucketArray::commit(std::size_t buckets) noexcept {
@@ -125,7 +125,7 @@ bool BucketArray::commit(std::size_t buckets) noexcept {
     };
     // Pages opened for the buckets but not the tags stay opened: harmless, and retried next time.
     if (!make_writable(data_, committed_ * sizeof(Bucket), buckets * sizeof(Bucket)) ||
-        (tags_ && !make_writable(tags_, committed_ * sizeof(Tag), buckets * sizeof(Tag))))
+        !make_writable(tags_, committed_ * sizeof(Tag), buckets * sizeof(Tag)))
         return false;
     committed_ = buckets;
     return true;
@@ -162,10 +162,8 @@ template <class KeyOf, class Index> bool LinkTable::split_one(Index& index, Buck
     const std::size_t image = index.split_count(), source = image - index.bucket_count() / 2;
     new (&buckets.data()[image]) Bucket();
     if (!index.incremental_rehash(true)) return false;
-    if constexpr (kFiltered<KeyOf>) {
-        refresh_tag(index, buckets, source);
-        refresh_tag(index, buckets, image);
-    }
+    refresh_tag<KeyOf>(index, buckets, source);
+    refresh_tag<KeyOf>(index, buckets, image);
     // Each split hashes every link of its source bucket, and in a large
     // table those links are cold.  A chain is read one link at a time, so the
     // next kSplitLookahead sources are read ahead in a pipeline: the source
@@ -196,9 +194,10 @@ template <class KeyOf, class Index> bool LinkTable::split_one(Index& index, Buck
     return true;
 }
 
-template <class Index> void LinkTable::refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept {
+template <class KeyOf, class Index>
+void LinkTable::refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept {
     BucketArray::Tag tags = 0;
-    for (auto it = index.begin(n), end = index.end(n); it != end; ++it) tags |= tag_bits(it->in_tag);
+    for (auto it = index.begin(n), end = index.end(n); it != end; ++it) tags |= tag_bits(link_tag<KeyOf>(*it));
     buckets.tags()[n] = tags;
 }
 
@@ -230,42 +229,34 @@ void LinkTable::grow_if_needed() noexcept {
 
 template <class KeyOf, class Index>
 bool LinkTable::insert_into(Index& index, BucketArray& buckets, Link& l, bool known_absent) noexcept {
-    if constexpr (kFiltered<KeyOf>) {
-        const FlowKey k = KeyOf()(l);
-        const std::size_t h = hasher_(k);
-        // Boost's commit data is the key's hash and nothing else (checked
-        // here, so that a Boost that changes it fails to build instead of
-        // misplacing links): a key known to be absent skips the check's walk.
-        typename Index::insert_commit_data commit;
-        static_assert(sizeof(commit) == sizeof(commit.hash) && std::is_same_v<decltype(commit.hash), std::size_t>);
-        if (known_absent) {
-            assert(index.find(k, Prehashed{h}, std::equal_to<FlowKey>()) == index.end());
-            commit.hash = h;
-        } else if (!index.insert_unique_check(k, Prehashed{h}, std::equal_to<FlowKey>(), commit).second) {
-            return false;
-        }
-        index.insert_unique_commit(l, commit);
-        l.in_tag = tag_of(h);
-        buckets.tags()[index.bucket(k, Prehashed{h})] |= tag_bits(l.in_tag);
-        return true;
-    } else {
-        return index.insert(l).second;
+    const FlowKey k = KeyOf()(l);
+    const std::size_t h = hasher_(k);
+    // Boost's commit data is the key's hash and nothing else (checked
+    // here, so that a Boost that changes it fails to build instead of
+    // misplacing links): a key known to be absent skips the check's walk.
+    typename Index::insert_commit_data commit;
+    static_assert(sizeof(commit) == sizeof(commit.hash) && std::is_same_v<decltype(commit.hash), std::size_t>);
+    if (known_absent) {
+        assert(index.find(k, Prehashed{h}, std::equal_to<FlowKey>()) == index.end());
+        commit.hash = h;
+    } else if (!index.insert_unique_check(k, Prehashed{h}, std::equal_to<FlowKey>(), commit).second) {
+        return false;
     }
+    index.insert_unique_commit(l, commit);
+    set_link_tag<KeyOf>(l, tag_of(h));
+    buckets.tags()[index.bucket(k, Prehashed{h})] |= tag_bits(link_tag<KeyOf>(l));
+    return true;
 }
 
 template <class KeyOf, class Index> void LinkTable::erase_from(Index& index, BucketArray& buckets, Link& l) noexcept {
-    if constexpr (kFiltered<KeyOf>) {
-        const std::size_t n = index.bucket(KeyOf()(l));
-        index.erase(index.iterator_to(l));
-        refresh_tag(index, buckets, n);
-    } else {
-        index.erase(index.iterator_to(l));
-    }
+    const std::size_t n = index.bucket(KeyOf()(l));
+    index.erase(index.iterator_to(l));
+    refresh_tag<KeyOf>(index, buckets, n);
 }
 
-bool LinkTable::insert_out(Link& l) noexcept {
+bool LinkTable::insert_out(Link& l, bool known_absent) noexcept {
     if (l.flags & kIndexedOut) return true;
-    if (!insert_into<OutKeyOf>(out_, out_buckets_, l)) return false;
+    if (!insert_into<OutKeyOf>(out_, out_buckets_, l, known_absent)) return false;
     l.flags |= kIndexedOut;
     return true;
 }
@@ -318,7 +309,7 @@ bool LinkTable::reclaim_for_limit(uint32_t now) noexcept {
 }
 
 Link* LinkTable::create(const Link& f, uint32_t timeout, uint32_t now, bool index_out, bool index_in,
-                        bool in_key_known_absent) noexcept {
+                        bool in_key_known_absent, bool out_key_known_absent) noexcept {
     const bool permanent = f.flags & kPermanent;
     if (!permanent && dynamic_count_ >= limit_ && !reclaim_for_limit(now)) {
         ++refused;
@@ -337,7 +328,7 @@ Link* LinkTable::create(const Link& f, uint32_t timeout, uint32_t now, bool inde
     l->flags = static_cast<uint16_t>(f.flags & ~(kIndexedOut | kIndexedIn | kRequeue));
     l->queue = kNoQueue;
     l->last_used = now;
-    if (index_out && !insert_out(*l)) {
+    if (index_out && !insert_out(*l, out_key_known_absent)) {
         l->~Link();
         pool_.release(l);
         return nullptr;
@@ -375,7 +366,7 @@ LinkExtra* LinkTable::ensure_extra(Link& l) noexcept {
         free_extras_.pop_back();
         extras_[id] = std::move(e);
     } else {
-        if (extras_.size() >= UINT32_MAX) return nullptr;
+        if (extras_.size() >= (std::size_t{1} << kExtraIdBits)) return nullptr;
         try {
             if (extras_.empty()) extras_.emplace_back();  // slot 0: "none"
             free_extras_.reserve(extras_.size() + 1);

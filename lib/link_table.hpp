@@ -32,22 +32,24 @@
 // The index buckets store no hash: keys compare in two 64-bit words, so a stored
 // hash would only speed up rehashing and would cost 16 bytes per link.
 //
-// Miss filter (in index only).  Beside its bucket array lies a 16-bit tag
-// per bucket, two 8-bit halves.  A link with hash h sets one bit in each
-// half, numbered by h's top six bits (three per half; the bucket number uses
-// the low bits).  A lookup with either of its two bits clear misses without
-// reading the bucket or any link.  At 1M links the tags take 2 MiB and stay
-// in cache where the 8 MiB bucket array and the links do not: that is what
-// a spoofed or scanning inbound packet costs.  At load <= 1 about 3% of
+// Miss filters.  Beside each index's bucket array lies a 16-bit tag per
+// bucket, two 8-bit halves.  A link with hash h sets one bit in each half,
+// numbered by h's top six bits (three per half; the bucket number uses the
+// low bits).  A lookup with either of its two bits clear misses without
+// reading the bucket or any link.  At 1M links each index's tags take 2 MiB
+// and stay in cache where its 8 MiB bucket array and the links do not.  In
+// the in index that is what a spoofed or scanning inbound packet costs.  In
+// the out index it is a new flow's first lookup: the filter turns it away
+// without walking the bucket's chain, whose links are cold, and the bucket
+// the insert will write is requested at once, so its DRAM read overlaps the
+// choice of an alias port instead of preceding it.  At load <= 1 about 3% of
 // misses pass (1 - 2e^(-1/8) + e^(-15/64) = 2.6% for Poisson chains of mean
 // one; linear hashing's unsplit buckets hold more; measured 3.0%); one bit
 // per link out of 16 let 6.6% through, each a bucket read and a link read
 // from DRAM in a large table.
-// The out index has no filter: an outbound miss is a new flow, whose insert
-// reads that bucket anyway.
-// Invariant: for every in bucket in use, the tag is exactly the union of its
+// Invariant: for every bucket in use, the tag is exactly the union of its
 // links' bits (insert adds them; erase and split recompute the tag from the
-// bit numbers each link keeps in `in_tag`, without hashing).
+// bit numbers each link keeps in `in_tag` or `out_tag`, without hashing).
 //
 // Growth never stops the world.  The indexes use linear hashing
 // (Boost.Intrusive's incremental option): each insert that lifts the load
@@ -56,7 +58,7 @@
 // array doubles in place: its address space is reserved once (BucketArray)
 // and committed as it grows, so doubling moves nothing; the buckets of the
 // new half are constructed one by one, as the split reaches them.  At the
-// steady load of 1 the two indexes cost 16 bytes per link.
+// steady load of 1 the two indexes cost 20 bytes per link, tags included.
 //
 // Invariants: every link in an index is also counted in size(); dynamic
 // links never exceed the link limit; a permanent link is in no wheel; a
@@ -111,14 +113,14 @@ public:
     static constexpr std::size_t kInitialBuckets = 256;
     static constexpr std::size_t kMaxBuckets = std::size_t{1} << 25;  // 256 MiB of address space: 32M links at load 1
 
-    using Tag = uint16_t;  // two halves; each `in_tag` sets one bit in each
+    using Tag = uint16_t;  // two halves; each link's `in_tag` or `out_tag` sets one bit in each
 
-    explicit BucketArray(bool with_tags) noexcept;
+    BucketArray() noexcept;
     BucketArray(const BucketArray&) = delete;
     BucketArray& operator=(const BucketArray&) = delete;
     ~BucketArray();
     Bucket* data() noexcept { return data_; }
-    // The miss filter's tags, one per bucket, zero until set (with_tags only).
+    // The miss filter's tags, one per bucket, zero until set.
     Tag* tags() noexcept { return tags_; }
     const Tag* tags() const noexcept { return tags_; }
     std::size_t committed() const noexcept { return committed_; }
@@ -126,7 +128,7 @@ public:
 
 private:
     Bucket* data_ = nullptr;
-    Tag* tags_ = nullptr;  // in the same reservation, after the buckets; null without tags
+    Tag* tags_ = nullptr;  // in the same reservation, after the buckets
     std::size_t reserved_ = 0, committed_ = 0;
     bool mapped_ = false;
     Bucket fallback_[kInitialBuckets];
@@ -225,9 +227,10 @@ public:
     // found nothing (add_link: an alias port chosen by probing that very
     // key, or a given one looked up), so the in index links it at its
     // bucket's head without walking the chain again; in a large table that
-    // walk reads other links from DRAM.
+    // walk reads other links from DRAM.  `out_key_known_absent`: the same
+    // for the out key (the new-flow path, whose lookup just missed).
     Link* create(const Link& fields, uint32_t timeout, uint32_t now, bool index_out = true, bool index_in = true,
-                 bool in_key_known_absent = false) noexcept;
+                 bool in_key_known_absent = false, bool out_key_known_absent = false) noexcept;
     // Unindexes, unfiles and frees the link and its LinkExtra; `on_destroy` runs first.
     void destroy(Link* l, bool expired = false) noexcept;
 
@@ -236,7 +239,10 @@ public:
     LinkExtra* ensure_extra(Link& l) noexcept;
     static LinkTable& of(const Link& l) noexcept { return *static_cast<LinkTable*>(LinkPool::owner_of(&l)); }
 
-    Link* find_out(const FlowKey& k) noexcept { return find<OutKeyOf>(out_, out_buckets_, k); }
+    // An outbound miss is nearly always a new flow, whose insert writes the
+    // bucket the filter turned the lookup away from: that bucket is requested
+    // at once, so its DRAM read overlaps the choice of an alias port.
+    Link* find_out(const FlowKey& k) noexcept { return find<OutKeyOf, kPrefetchSlotOnFilterMiss>(out_, out_buckets_, k); }
     Link* find_in(const FlowKey& k) noexcept { return find<InKeyOf>(in_, in_buckets_, k); }
     // find_in for a key about to be inserted (an alias port being chosen):
     // when the filter turns it away, the bucket slot the insert will write
@@ -244,12 +250,10 @@ public:
     Link* find_in_before_insert(const FlowKey& k) noexcept {
         return find<InKeyOf, kPrefetchSlotOnFilterMiss>(in_, in_buckets_, k);
     }
-    // Whether the in index's miss filter lets a lookup of `k` go on to the bucket (for tests).
-    bool in_filter_passes(const FlowKey& k) const noexcept {
-        const std::size_t h = hasher_(k);
-        return tag_admits(in_buckets_, in_.bucket(k, Prehashed{h}), h);
-    }
-    bool insert_out(Link& l) noexcept;
+    // Whether an index's miss filter lets a lookup of `k` go on to the bucket (for tests).
+    bool in_filter_passes(const FlowKey& k) const noexcept { return filter_passes(in_, in_buckets_, k); }
+    bool out_filter_passes(const FlowKey& k) const noexcept { return filter_passes(out_, out_buckets_, k); }
+    bool insert_out(Link& l, bool known_absent = false) noexcept;
     bool insert_in(Link& l, bool known_absent = false) noexcept;
     void erase_out(Link& l) noexcept;
     void erase_in(Link& l) noexcept;
@@ -296,9 +300,9 @@ public:
     std::size_t size() const noexcept { return dynamic_count_ + permanent_count_; }
     std::size_t limit() const noexcept { return limit_; }
     void set_limit(std::size_t n) noexcept { limit_ = n; }
-    // Buckets in use (constructed and reachable), both indexes, and the in index's tags.
+    // Buckets in use (constructed and reachable) and their tags, both indexes.
     std::size_t bucket_bytes() const noexcept {
-        return out_.split_count() * sizeof(Bucket) + in_.split_count() * (sizeof(Bucket) + sizeof(BucketArray::Tag));
+        return (out_.split_count() + in_.split_count()) * (sizeof(Bucket) + sizeof(BucketArray::Tag));
     }
     std::size_t out_buckets() const noexcept { return out_.split_count(); }
     std::size_t in_buckets() const noexcept { return in_.split_count(); }
@@ -337,15 +341,15 @@ private:
         std::size_t h;
         std::size_t operator()(const FlowKey&) const noexcept { return h; }
     };
-    // A tag is two halves of kTagHalfBits bits; a link's in_tag names one bit in each.
-    static constexpr unsigned kTagHalfBits = 1u << (kInTagBits / 2);
-    static_assert(kInTagBits % 2 == 0 && sizeof(BucketArray::Tag) * 8 == 2 * kTagHalfBits,
-                  "a link's in_tag numbers one bit in each half of its bucket's tag");
-    static unsigned tag_of(std::size_t h) noexcept { return static_cast<unsigned>(h >> (64 - kInTagBits)); }
-    // The two bits of each in_tag, tabulated: one load on the lookup path
+    // A tag is two halves of kTagHalfBits bits; a link's in_tag or out_tag names one bit in each.
+    static constexpr unsigned kTagHalfBits = 1u << (kFilterTagBits / 2);
+    static_assert(kFilterTagBits % 2 == 0 && sizeof(BucketArray::Tag) * 8 == 2 * kTagHalfBits,
+                  "a link's tag numbers one bit in each half of its bucket's tag");
+    static unsigned tag_of(std::size_t h) noexcept { return static_cast<unsigned>(h >> (64 - kFilterTagBits)); }
+    // The two bits of each link tag, tabulated: one load on the lookup path
     // instead of two shifts by variable amounts (128 bytes, hot in L1).
-    static constexpr std::array<BucketArray::Tag, std::size_t{1} << kInTagBits> kTagBitsOf = [] {
-        std::array<BucketArray::Tag, std::size_t{1} << kInTagBits> bits{};
+    static constexpr std::array<BucketArray::Tag, std::size_t{1} << kFilterTagBits> kTagBitsOf = [] {
+        std::array<BucketArray::Tag, std::size_t{1} << kFilterTagBits> bits{};
         for (unsigned t = 0; t < bits.size(); ++t) {
             const unsigned low_half_bit = t % kTagHalfBits, high_half_bit = kTagHalfBits + t / kTagHalfBits;
             bits[t] = static_cast<BucketArray::Tag>((1u << low_half_bit) | (1u << high_half_bit));
@@ -358,17 +362,27 @@ private:
         const BucketArray::Tag want = tag_bits(tag_of(h));
         return (buckets.tags()[n] & want) == want;
     }
-    template <class KeyOf> static constexpr bool kFiltered = std::is_same_v<KeyOf, InKeyOf>;
+    template <class Index> bool filter_passes(const Index& index, const BucketArray& buckets, const FlowKey& k) const noexcept {
+        const std::size_t h = hasher_(k);
+        return tag_admits(buckets, index.bucket(k, Prehashed{h}), h);
+    }
+    // The tag a link keeps for the index of KeyOf.
+    template <class KeyOf> static unsigned link_tag(const Link& l) noexcept {
+        if constexpr (std::is_same_v<KeyOf, InKeyOf>) return l.in_tag;
+        else return l.out_tag;
+    }
+    template <class KeyOf> static void set_link_tag(Link& l, unsigned tag) noexcept {
+        if constexpr (std::is_same_v<KeyOf, InKeyOf>) l.in_tag = tag & ((1u << kFilterTagBits) - 1);
+        else l.out_tag = tag & ((1u << kFilterTagBits) - 1);
+    }
     static constexpr bool kPrefetchSlotOnFilterMiss = true;
     template <class KeyOf, bool prefetch_on_filter_miss = false, class Index>
     Link* find(Index& index, BucketArray& buckets, const FlowKey& k) noexcept {
         const std::size_t h = hasher_(k);
         const std::size_t n = index.bucket(k, Prehashed{h});
-        if constexpr (kFiltered<KeyOf>) {
-            if (!tag_admits(buckets, n, h)) {
-                if constexpr (prefetch_on_filter_miss) __builtin_prefetch(&buckets.data()[n], 1);
-                return nullptr;
-            }
+        if (!tag_admits(buckets, n, h)) {
+            if constexpr (prefetch_on_filter_miss) __builtin_prefetch(&buckets.data()[n], 1);
+            return nullptr;
         }
         for (auto it = index.begin(n), end = index.end(n); it != end; ++it)
             if (KeyOf()(*it) == k) return &*it;
@@ -377,7 +391,7 @@ private:
     template <class KeyOf, class Index>
     bool insert_into(Index& index, BucketArray& buckets, Link& l, bool known_absent = false) noexcept;
     template <class KeyOf, class Index> void erase_from(Index& index, BucketArray& buckets, Link& l) noexcept;
-    template <class Index> static void refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept;
+    template <class KeyOf, class Index> static void refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept;
     template <class KeyOf, class Index> bool split_one(Index& index, BucketArray& buckets) noexcept;
     // Source buckets whose links a split requests ahead (link_table.cpp),
     // from the index size at which the links outgrow this VM's ~4 MiB of cache
@@ -389,8 +403,8 @@ private:
     unsigned sweep_wheels(uint32_t now, unsigned budget) noexcept;
 
     KeyedFlowHash hasher_;
-    BucketArray out_buckets_{false};  // declared before the indexes: they are destroyed first
-    BucketArray in_buckets_{true};
+    BucketArray out_buckets_;  // declared before the indexes: they are destroyed first
+    BucketArray in_buckets_;
     OutIndex out_;
     InIndex in_;
     std::array<Wheel, kMaxQueues> wheels_{};

@@ -250,6 +250,26 @@ TEST_CASE("UDP_EIM: one mapping per inside endpoint, whatever the destination", 
     CHECK(differs);
 }
 
+// The mapping's key is (inside endpoint, 0.0.0.0:0): a datagram to that very
+// remote makes a flow whose key the mapping just took.  The new-flow path
+// links a key it has just looked up without checking again (in a Debug
+// build an assertion checks), so this remote must not take that path.
+TEST_CASE("UDP_EIM: a datagram to 0.0.0.0:0, the mapping's own key, keeps one link per key", "[natout][eim]") {
+    Nat nat(masq, PKT_ALIAS_UDP_EIM, ~0u);
+    const in_addr nowhere{0};
+    Packet first = udp_packet(prv1, 0x1234, nowhere, 0);
+    const int r1 = nat.out(first);
+    Packet again = udp_packet(prv1, 0x1234, nowhere, 0);
+    const int r2 = nat.out(again);
+    INFO("results " << r1 << ", " << r2);
+    CHECK(r1 == r2);
+    if (r1 == PKT_ALIAS_OK) CHECK(first.sport() == again.sport());
+    // A real flow of the same endpoint still gets a mapping, and its reply comes back.
+    Packet real = udp_packet(prv1, 0x1234, ext, 0x5678);
+    const uint16_t aport = nat_ok(nat.la, real, masq);
+    udp_unnat_ok(nat.la, ext, 0x5678, masq, aport, prv1, 0x1234);
+}
+
 TEST_CASE("UDP_EIM: endpoint-independent filtering accepts any remote", "[natout][eim]") {
     Nat nat(masq, PKT_ALIAS_UDP_EIM, ~0u);
     Packet a = udp_packet(prv1, 0x1234, pub, 0x5678);

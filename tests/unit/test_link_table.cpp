@@ -108,10 +108,11 @@ TEST_CASE("index growth splits at most one bucket per insert and keeps the load 
     CHECK(found == 200000);
 }
 
-// The in index's miss filter must never hide a stored link (that would drop a
-// flow), and must turn most misses away before they read a bucket.  Churn (inserts,
-// erases, splits, doublings) exercises every path that maintains it.
-TEST_CASE("the miss filter never hides a stored link and turns most misses away", "[link_table]") {
+// The indexes' miss filters must never hide a stored link (that would drop a
+// flow, or give one flow two links), and must turn most misses away before they
+// read a bucket.  Churn (inserts, erases, splits, doublings) exercises every
+// path that maintains them.
+TEST_CASE("the miss filters never hide a stored link and turn most misses away", "[link_table]") {
     LinkTable t(kSecret);
     std::vector<Link*> links(150000, nullptr);
     const auto all_stored_pass = [&] {
@@ -120,6 +121,7 @@ TEST_CASE("the miss filter never hides a stored link and turns most misses away"
             if (!links[i]) continue;
             const Link f = fields(i);
             hidden += !t.in_filter_passes(f.in_key());
+            hidden += !t.out_filter_passes(f.out_key());
             hidden += t.find_out(f.out_key()) != links[i] || t.find_in(f.in_key()) != links[i];
         }
         return hidden;
@@ -135,7 +137,7 @@ TEST_CASE("the miss filter never hides a stored link and turns most misses away"
     CHECK(all_stored_pass() == 0);
 
     // Absent keys: the stored ones with another remote port.
-    std::size_t in_passed = 0, tried = 0;
+    std::size_t in_passed = 0, out_passed = 0, tried = 0;
     for (uint32_t i = 0; i < links.size(); ++i) {
         const Link f = fields(i);
         const uint16_t other_port = htons(8443);
@@ -144,20 +146,23 @@ TEST_CASE("the miss filter never hides a stored link and turns most misses away"
         REQUIRE(t.find_out(out) == nullptr);
         REQUIRE(t.find_in(in) == nullptr);
         in_passed += t.in_filter_passes(in);
+        out_passed += t.out_filter_passes(out);
         ++tried;
     }
     // At load <= 1, with each link setting one bit in each 8-bit half of its
     // bucket's tag, about 2.6% pass with uniform chains; linear hashing's
     // unsplit buckets hold more, hence the margin.  (One bit of 16 per link
     // let 6.6% through here, 8-bit tags 12.7%: both over the bound.)
-    INFO("misses passing the filter: " << in_passed << " of " << tried);
+    INFO("misses passing the filters: in " << in_passed << ", out " << out_passed << " of " << tried);
     CHECK(in_passed < tried / 25);
+    CHECK(out_passed < tried / 25);
 
     for (Link* l : links)
         if (l) t.destroy(l);
     CHECK(t.size() == 0);
     std::size_t passed_when_empty = 0;
-    for (uint32_t i = 0; i < links.size(); ++i) passed_when_empty += t.in_filter_passes(fields(i).in_key());
+    for (uint32_t i = 0; i < links.size(); ++i)
+        passed_when_empty += t.in_filter_passes(fields(i).in_key()) + t.out_filter_passes(fields(i).out_key());
     CHECK(passed_when_empty == 0);
 }
 
