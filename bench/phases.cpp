@@ -102,7 +102,11 @@ void finish(benchmark::State& st, uint64_t not_ok) {
 // The step: 1 when the packet was right, 2 when it was not (counted).  It
 // must stay arithmetic (GCC 12 emits setne and cmov here): a branch on it
 // would be predicted, and the CPU would run ahead on the guess.
-inline std::size_t serial_step(uint32_t wrong) noexcept { return 1 + static_cast<std::size_t>(wrong != 0); }
+inline void serial_advance(std::size_t& k, std::size_t n, uint32_t wrong, uint64_t& not_ok) noexcept {
+    not_ok += wrong != 0;
+    k += 1 + static_cast<std::size_t>(wrong != 0);
+    if (k >= n) k -= n;
+}
 
 template <bool kSerial>
 void bm_hit_out(benchmark::State& st, uint8_t proto, std::size_t n) {
@@ -119,9 +123,7 @@ void bm_hit_out(benchmark::State& st, uint8_t proto, std::size_t n) {
             // The alias port comes from the link the lookup found.
             const uint32_t wrong =
                 static_cast<uint32_t>(w.sport() ^ s.table->alias_port[i]) | static_cast<uint32_t>(r != PKT_ALIAS_OK);
-            not_ok += wrong != 0;
-            k += serial_step(wrong);
-            if (k >= n) k -= n;
+            serial_advance(k, n, wrong, not_ok);
         } else {
             not_ok += r != PKT_ALIAS_OK;
             if (++k == n) k = 0;
@@ -147,9 +149,7 @@ void bm_hit_in(benchmark::State& st, uint8_t proto, std::size_t n) {
             const Flow f = flow(i);
             const uint32_t wrong = (w.dst() ^ f.inside) | static_cast<uint32_t>(w.dport() ^ f.sport) |
                                    static_cast<uint32_t>(r != PKT_ALIAS_OK);
-            not_ok += wrong != 0;
-            k += serial_step(wrong);
-            if (k >= n) k -= n;
+            serial_advance(k, n, wrong, not_ok);
         } else {
             // A translated reply goes to the flow's inside host.
             not_ok += r != PKT_ALIAS_OK || w.dst() == kAlias.s_addr;

@@ -197,7 +197,7 @@ template <class KeyOf, class Index> bool LinkTable::split_one(Index& index, Buck
 template <class KeyOf, class Index>
 void LinkTable::refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept {
     BucketArray::Tag tags = 0;
-    for (auto it = index.begin(n), end = index.end(n); it != end; ++it) tags |= tag_bits(link_tag<KeyOf>(*it));
+    for (auto it = index.begin(n), end = index.end(n); it != end; ++it) tags |= tag_bits(KeyOf::filter_tag(*it));
     buckets.tags()[n] = tags;
 }
 
@@ -243,8 +243,9 @@ bool LinkTable::insert_into(Index& index, BucketArray& buckets, Link& l, bool kn
         return false;
     }
     index.insert_unique_commit(l, commit);
-    set_link_tag<KeyOf>(l, tag_of(h));
-    buckets.tags()[index.bucket(k, Prehashed{h})] |= tag_bits(link_tag<KeyOf>(l));
+    const unsigned tag = tag_of(h);
+    KeyOf::set_filter_tag(l, tag);
+    buckets.tags()[index.bucket(k, Prehashed{h})] |= tag_bits(tag);
     return true;
 }
 

@@ -80,13 +80,19 @@
 
 namespace nalias {
 
+// Per index: the link's key (Boost's key_of_value), and the miss-filter bit
+// numbers the link keeps for that index (see "Miss filters" above).
 struct OutKeyOf {
     using type = FlowKey;
     FlowKey operator()(const Link& l) const noexcept { return l.out_key(); }
+    static unsigned filter_tag(const Link& l) noexcept { return l.out_tag; }
+    static void set_filter_tag(Link& l, unsigned tag) noexcept { l.out_tag = tag; }
 };
 struct InKeyOf {
     using type = FlowKey;
     FlowKey operator()(const Link& l) const noexcept { return l.in_key(); }
+    static unsigned filter_tag(const Link& l) noexcept { return l.in_tag; }
+    static void set_filter_tag(Link& l, unsigned tag) noexcept { l.in_tag = tag; }
 };
 
 using OutHook = bi::member_hook<Link, bi::unordered_set_member_hook<>, &Link::out_hook>;
@@ -365,15 +371,6 @@ private:
     template <class Index> bool filter_passes(const Index& index, const BucketArray& buckets, const FlowKey& k) const noexcept {
         const std::size_t h = hasher_(k);
         return tag_admits(buckets, index.bucket(k, Prehashed{h}), h);
-    }
-    // The tag a link keeps for the index of KeyOf.
-    template <class KeyOf> static unsigned link_tag(const Link& l) noexcept {
-        if constexpr (std::is_same_v<KeyOf, InKeyOf>) return l.in_tag;
-        else return l.out_tag;
-    }
-    template <class KeyOf> static void set_link_tag(Link& l, unsigned tag) noexcept {
-        if constexpr (std::is_same_v<KeyOf, InKeyOf>) l.in_tag = tag & ((1u << kFilterTagBits) - 1);
-        else l.out_tag = tag & ((1u << kFilterTagBits) - 1);
     }
     static constexpr bool kPrefetchSlotOnFilterMiss = true;
     template <class KeyOf, bool prefetch_on_filter_miss = false, class Index>
