@@ -21,8 +21,9 @@
 //    servers, sockets, proxy targets, handler state) lives in a LinkExtra,
 //    allocated on first need and held by the owning table under `extra_id`
 //    (a 26-bit slot number sharing 4 bytes with `out_tag`, rather than an
-//    8-byte pointer: the difference is what makes the link fit one line).  The table is found from the link's
-//    own address (LinkPool::owner_of), so link-only calls still reach it.
+//    8-byte pointer: the difference is what makes the link fit one line).
+//    The table is found from the link's own address (LinkPool::owner_of),
+//    so link-only calls still reach it.
 #pragma once
 
 #include "flow_key.hpp"

@@ -248,7 +248,9 @@ public:
     // An outbound miss is nearly always a new flow, whose insert writes the
     // bucket the filter turned the lookup away from: that bucket is requested
     // at once, so its DRAM read overlaps the choice of an alias port.
-    Link* find_out(const FlowKey& k) noexcept { return find<OutKeyOf, kPrefetchSlotOnFilterMiss>(out_, out_buckets_, k); }
+    Link* find_out(const FlowKey& k) noexcept {
+        return find<OutKeyOf, kPrefetchSlotOnFilterMiss>(out_, out_buckets_, k);
+    }
     Link* find_in(const FlowKey& k) noexcept { return find<InKeyOf>(in_, in_buckets_, k); }
     // find_in for a key about to be inserted (an alias port being chosen):
     // when the filter turns it away, the bucket slot the insert will write
@@ -368,7 +370,8 @@ private:
         const BucketArray::Tag want = tag_bits(tag_of(h));
         return (buckets.tags()[n] & want) == want;
     }
-    template <class Index> bool filter_passes(const Index& index, const BucketArray& buckets, const FlowKey& k) const noexcept {
+    template <class Index>
+    bool filter_passes(const Index& index, const BucketArray& buckets, const FlowKey& k) const noexcept {
         const std::size_t h = hasher_(k);
         return tag_admits(buckets, index.bucket(k, Prehashed{h}), h);
     }
@@ -388,7 +391,8 @@ private:
     template <class KeyOf, class Index>
     bool insert_into(Index& index, BucketArray& buckets, Link& l, bool known_absent = false) noexcept;
     template <class KeyOf, class Index> void erase_from(Index& index, BucketArray& buckets, Link& l) noexcept;
-    template <class KeyOf, class Index> static void refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept;
+    template <class KeyOf, class Index>
+    static void refresh_tag(Index& index, BucketArray& buckets, std::size_t n) noexcept;
     template <class KeyOf, class Index> bool split_one(Index& index, BucketArray& buckets) noexcept;
     // Source buckets whose links a split requests ahead (link_table.cpp),
     // from the index size at which the links outgrow this VM's ~4 MiB of cache
