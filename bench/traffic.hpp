@@ -159,6 +159,15 @@ struct Table {
         }
     }
     std::size_t size() const noexcept { return alias_port.size(); }
+    // alias_port permuted into a visiting order: the loops that send replies
+    // read it sequentially, so they add no random read of their own (at 1M
+    // flows alias_port[order[k]] is one in a 2 MiB array, ahead of every
+    // inbound lookup).
+    std::vector<uint16_t> ports_in(const std::vector<uint32_t>& order) const {
+        std::vector<uint16_t> ports(order.size());
+        for (std::size_t k = 0; k < order.size(); ++k) ports[k] = alias_port[order[k]];
+        return ports;
+    }
 };
 
 // A random visiting order of [0, n), read sequentially by the benchmarks.
