@@ -24,6 +24,10 @@
 //   memory_latency_{4k,huge}_pages  one dependent random load over a buffer
 //            as large as the table (N * 96 bytes): the cost of one cache and
 //            TLB miss at size N, with 4 KiB pages and with huge pages
+//   memory_latency_chained_index  a bucket among N, then its chain of
+//            64-byte lines up to a target, every read dependent (1.5 lines
+//            per step at load 1): the memory floor of one hit in a chained
+//            hash index of N links
 //   memory_latency_by_size  the same over 1 to 64 MiB: the cache this
 //            process actually gets
 //   page_first_touch_4k  the first write to a fresh 4 KiB page: the
@@ -315,6 +319,15 @@ void bm_churn(benchmark::State& st, uint8_t proto, std::size_t n) {
     time_with_expiry(st, la.get(), one_packet, not_ok);
 }
 
+// An anonymous mapping for a benchmark buffer, with or without transparent
+// huge pages (madvise), so each figure says which page size it paid for.
+void* map_anonymous(std::size_t bytes, bool huge) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    madvise(p, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    return p;
+}
+
 // The lines are linked in one random cycle, so each load depends on the
 // previous one and the prefetcher cannot guess the next.  Two page sizes:
 // the table does not ask for transparent huge pages (lib/link_table.hpp), so
@@ -332,10 +345,7 @@ struct ChaseBuffer {
         count = std::max<std::size_t>(n, 2);
         const std::size_t page = std::size_t{2} << 20;
         bytes = (count * sizeof(Line) + page - 1) / page * page;
-        void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) throw std::bad_alloc();
-        madvise(p, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-        lines = static_cast<Line*>(p);
+        lines = static_cast<Line*>(map_anonymous(bytes, huge));
         const std::vector<uint32_t> perm = shuffled(count, 3);
         for (std::size_t i = 0; i < count; ++i) lines[perm[i]].next = &lines[perm[(i + 1) % count]];
     }
@@ -353,6 +363,60 @@ void bm_memory_latency(benchmark::State& st, std::size_t bytes, bool huge) {
     st.counters["buffer_MiB"] = static_cast<double>(buf.count * sizeof(Line)) / (1 << 20);
 }
 
+// The memory floor of one established-flow hit in a chained hash index such
+// as the table's, as a pointer chase.  N 64-byte lines (the links) hang in
+// chains from N 8-byte buckets (load 1; each line's bucket drawn at random,
+// so chain lengths are Poisson, as a keyed hash makes them).  Each step reads
+// the bucket of the next target, then walks its chain line by line until it
+// reaches the target, whose contents name the next target and its bucket.
+// Every read depends on the one before, as in a hit: a successful search at
+// load 1 reads 1.5 lines on average, plus the bucket.  4 KiB pages, as the
+// table's.  `*_serial` is this walk plus the hit's instructions (its 1k
+// figure), so the gap between the two is what the table adds to the design.
+struct alignas(64) ChainLine {
+    const ChainLine* next_in_chain;
+    uint32_t next_target, next_bucket;
+    char pad[48];
+};
+
+void bm_memory_latency_chained_index(benchmark::State& st, std::size_t n) {
+    const std::size_t count = std::max<std::size_t>(n, 2);
+    const std::size_t bucket_bytes = count * sizeof(ChainLine*), line_bytes = count * sizeof(ChainLine);
+    auto* buckets = static_cast<const ChainLine**>(map_anonymous(bucket_bytes, false));  // zero: empty chains
+    auto* lines = static_cast<ChainLine*>(map_anonymous(line_bytes, false));
+    std::vector<uint32_t> bucket_of(count);
+    Rng rng(9);
+    for (std::size_t j = 0; j < count; ++j) {
+        bucket_of[j] = rng.below(static_cast<uint32_t>(count));
+        lines[j].next_in_chain = buckets[bucket_of[j]];
+        buckets[bucket_of[j]] = &lines[j];
+    }
+    const std::vector<uint32_t> order = shuffled(count, 3);  // one random cycle through the lines
+    for (std::size_t i = 0; i < count; ++i) {
+        const uint32_t target = order[(i + 1) % count];
+        lines[order[i]].next_target = target;
+        lines[order[i]].next_bucket = bucket_of[target];
+    }
+    std::size_t lines_read = 0;
+    const ChainLine* at = &lines[order[0]];
+    for (auto _ : st) {
+        const ChainLine* want = &lines[at->next_target];
+        const ChainLine* p = buckets[at->next_bucket];
+        for (;;) {
+            ++lines_read;
+            if (p == want) break;
+            p = p->next_in_chain;
+        }
+        at = p;
+        benchmark::DoNotOptimize(at);
+    }
+    munmap(buckets, bucket_bytes);
+    munmap(lines, line_bytes);
+    st.SetItemsProcessed(static_cast<int64_t>(st.iterations()));
+    st.counters["lines_per_step"] =
+        benchmark::Counter(static_cast<double>(lines_read), benchmark::Counter::kAvgIterations);
+}
+
 // The kernel's price for a page the process touches for the first time
 // (trap, zeroing, mapping): what a table that grows into fresh memory pays
 // per page, beside the new phase's page_faults_per_flow.
@@ -364,10 +428,7 @@ void bm_page_first_touch(benchmark::State& st) {
         if (next == kSpan) {
             st.PauseTiming();
             if (base) munmap(base, kSpan);
-            void* p = mmap(nullptr, kSpan, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (p == MAP_FAILED) throw std::bad_alloc();
-            madvise(p, kSpan, MADV_NOHUGEPAGE);
-            base = static_cast<unsigned char*>(p);
+            base = static_cast<unsigned char*>(map_anonymous(kSpan, false));
             next = 0;
             st.ResumeTiming();
         }
@@ -389,6 +450,7 @@ void register_phases() {
                           false);
         RegisterBenchmark(("memory_latency_huge_pages/" + sz).c_str(), bm_memory_latency,
                           n * kMemoryLatencyBytesPerFlow, true);
+        RegisterBenchmark(("memory_latency_chained_index/" + sz).c_str(), bm_memory_latency_chained_index, n);
         for (uint8_t proto : {uint8_t{IPPROTO_TCP}, uint8_t{IPPROTO_UDP}}) {
             const std::string p = proto_name(proto);
             const std::size_t batch = std::max<std::size_t>(n / 4, 256);
