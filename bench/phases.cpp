@@ -371,8 +371,9 @@ void bm_memory_latency(benchmark::State& st, std::size_t bytes, bool huge) {
 // reaches the target, whose contents name the next target and its bucket.
 // Every read depends on the one before, as in a hit: a successful search at
 // load 1 reads 1.5 lines on average, plus the bucket.  4 KiB pages, as the
-// table's.  `*_serial` is this walk plus the hit's instructions (its 1k
-// figure), so the gap between the two is what the table adds to the design.
+// table's.  A `*_serial` hit is this walk plus its instructions (its 1k
+// figure), so the gap between the two is what the table's code adds to the
+// floor of its own design.
 struct alignas(64) ChainLine {
     const ChainLine* next_in_chain;
     uint32_t next_target, next_bucket;
