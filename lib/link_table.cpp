@@ -295,7 +295,7 @@ bool LinkTable::reclaim_for_limit(uint32_t now) noexcept {
         ExpiryList& bucket = w.buckets[w.cursor % kWheelBuckets];
         for (unsigned budget = kReclaimBudget; budget && !bucket.empty() && dynamic_count_ >= limit_; --budget) {
             Link& l = bucket.front();
-            if (now - l.last_used >= w.seconds) {
+            if (idle_past(l, now, w.seconds)) {
                 destroy(&l, true);
                 ++expired_count;
             } else {
@@ -438,7 +438,7 @@ void LinkTable::file(Wheel& w, Link& l) noexcept {
     // Deadlines past the cursor's last tick (the cursor lags while work is
     // pending) wait in its last bucket and are examined early, which the
     // idle test makes harmless.
-    uint64_t tick = (uint64_t{l.last_used} + w.seconds) / w.width;
+    uint64_t tick = (uint64_t{l.last_used} + w.seconds + 1) / w.width;
     if (tick < w.cursor) tick = w.cursor;
     if (tick >= w.cursor + kWheelBuckets) tick = w.cursor + kWheelBuckets - 1;
     w.buckets[tick % kWheelBuckets].push_back(l);
@@ -460,7 +460,7 @@ unsigned LinkTable::sweep_wheel(Wheel& w, uint32_t now, unsigned& budget) noexce
             if (budget == 0) return removed;
             --budget;
             Link& l = bucket.front();
-            if (now - l.last_used >= w.seconds) {
+            if (idle_past(l, now, w.seconds)) {
                 destroy(&l, true);
                 ++expired_count;
                 ++removed;

@@ -9,12 +9,15 @@
 //
 // Expiry.  Each distinct timeout T has a calendar ("wheel") of kWheelBuckets
 // (N = 64) intrusive lists; bucket i holds the links whose deadline
-// (last_used + T when they were filed) falls in a tick k = deadline / w with
+// (last_used + T + 1 when they were filed: a link goes once idle for MORE
+// than T whole seconds of the clock, as in libalias, so that with a clock in
+// whole seconds no link goes before T real seconds of silence; RFC 5508
+// REQ-2 wants that for the 60 s of ICMP) falls in a tick k = deadline / w with
 // k mod N = i, where the width is w = max(1, ceil(T / (N-1))) seconds.  A
 // hit only stamps `last_used` (one write to a line the lookup already
 // touched; no list operation).  The sweep walks each wheel's cursor over the
 // ticks whose whole range [k*w, (k+1)*w) has passed and examines every link
-// there: idle for T or more -> destroyed, otherwise (used since it was
+// there: idle for more than T -> destroyed, otherwise (used since it was
 // filed) -> filed again under its new deadline, which lies in a later tick.
 // So a link leaves the table at most w-1 seconds after it became due:
 // exactly on time for T <= 63 s (w = 1), within 4 s for 300 s, within
@@ -271,7 +274,7 @@ public:
         if (l.last_used != now) l.last_used = now;
     }
     bool expired(const Link& l, uint32_t now) const noexcept {
-        return l.queue != kNoQueue && now - l.last_used >= wheels_[l.queue].seconds;
+        return l.queue != kNoQueue && idle_past(l, now, wheels_[l.queue].seconds);
     }
     uint32_t timeout_of(const Link& l) const noexcept {
         return l.queue == kNoQueue ? 0 : wheels_[l.queue].seconds;
@@ -334,6 +337,9 @@ private:
         std::size_t links = 0;       // links filed in this wheel
         std::array<ExpiryList, kWheelBuckets> buckets;
     };
+    static bool idle_past(const Link& l, uint32_t now, uint32_t timeout) noexcept {
+        return now - l.last_used > timeout;
+    }
     static uint32_t width_for(uint32_t seconds) noexcept {
         const uint32_t w = (seconds + (kWheelBuckets - 2)) / (kWheelBuckets - 1);
         return w ? w : 1;

@@ -186,18 +186,18 @@ TEST_CASE("the sweep expires idle links, requeues used ones, and honours its bud
     for (uint32_t i = 0; i < 100; ++i) links.push_back(t.create(fields(i), 10, 1000));
     for (uint32_t i = 0; i < 100; i += 2) t.touch(*links[i], 1005);  // the even ones stay in use
 
-    CHECK(t.sweep(1009, 1000) == 0);  // nobody is due yet
-    // Due at 1010: the budget counts expiries and requeues alike.
-    CHECK(t.sweep(1010, 10) <= 10);
+    CHECK(t.sweep(1010, 1000) == 0);  // nobody is due yet: idle for 10 s, not more
+    // Due at 1011: the budget counts expiries and requeues alike.
+    CHECK(t.sweep(1011, 10) <= 10);
     CHECK(t.sweep_pending());
     unsigned removed = 0;
-    while (t.sweep_pending()) removed += t.sweep(1010, 10);
+    while (t.sweep_pending()) removed += t.sweep(1011, 10);
     CHECK(t.size() == 50);
     CHECK(t.expired_count == 50);
     for (uint32_t i = 0; i < 100; ++i) CHECK((t.find_out(fields(i).out_key()) != nullptr) == (i % 2 == 0));
-    // The used ones go 10 s after their last use.
-    CHECK(t.sweep(1014, 1000) == 0);
-    CHECK(t.sweep(1015, 1000) == 50);
+    // The used ones go once idle for more than 10 s after their last use.
+    CHECK(t.sweep(1015, 1000) == 0);
+    CHECK(t.sweep(1016, 1000) == 50);
     CHECK(t.size() == 0);
     (void)removed;
 }
@@ -231,7 +231,7 @@ TEST_CASE("a refreshed link expires within the wheel's lateness bound behind you
         Link* first = t.create(fields(0), timeout, start);
         REQUIRE(first != nullptr);
         t.touch(*first, start + 1);
-        const uint32_t due = start + 1 + timeout;
+        const uint32_t due = start + 1 + timeout + 1;  // idle for more than the timeout
         uint32_t gone_at = 0;
         for (uint32_t now = start + 2; now <= due + timeout && !gone_at; ++now) {
             if (now < start + 2000) REQUIRE(t.create(fields(now - start), timeout, now) != nullptr);
@@ -255,17 +255,17 @@ TEST_CASE("at the limit an overdue link in the present, partly passed bucket is 
     t.set_limit(201);
     std::vector<Link*> young;
     for (uint32_t i = 0; i < 200; ++i) young.push_back(t.create(fields(i), 300, 1000));
-    for (Link* l : young) t.touch(*l, 1001);  // due 1301, same bucket as 1300
-    REQUIRE(t.create(fields(500), 300, 1000) != nullptr);  // due 1300, filed last
-    for (uint32_t now = 1001; now < 1300; ++now) t.sweep(now, LinkTable::kSweepBudget);
+    for (Link* l : young) t.touch(*l, 1001);  // due 1302, same bucket as 1301
+    REQUIRE(t.create(fields(500), 300, 1000) != nullptr);  // due 1301, filed last
+    for (uint32_t now = 1001; now < 1301; ++now) t.sweep(now, LinkTable::kSweepBudget);
     REQUIRE(t.size() == 201);
-    Link* fresh = t.create(fields(501), 300, 1300);
+    Link* fresh = t.create(fields(501), 300, 1301);
     REQUIRE(fresh != nullptr);
     CHECK(t.refused == 0);
     CHECK(t.find_out(fields(500).out_key()) == nullptr);
     CHECK(t.find_out(fields(0).out_key()) == young[0]);
     CHECK(t.size() == 201);
-    CHECK(t.create(fields(502), 300, 1300) == nullptr);  // nobody else is overdue
+    CHECK(t.create(fields(502), 300, 1301) == nullptr);  // nobody else is overdue
     CHECK(t.refused == 1);
 }
 
@@ -287,8 +287,8 @@ TEST_CASE("after a jump of days each sweep examines at most its budget and all l
     // Links filed after the jump expire on time again.
     Link* l = t.create(fields(1), 60, later + 1);
     REQUIRE(l != nullptr);
-    t.sweep(later + 60, 1000);
-    CHECK(t.find_out(fields(1).out_key()) == l);
     t.sweep(later + 61, 1000);
+    CHECK(t.find_out(fields(1).out_key()) == l);
+    t.sweep(later + 62, 1000);
     CHECK(t.find_out(fields(1).out_key()) == nullptr);
 }
