@@ -264,7 +264,8 @@ struct alias_ipsec_binding {
  * takes libalias's generic path.  Returns the previous setting, -1 on error. */
 LIBALIAS_API int LibAliasIpsecSetEnabled(struct libalias *, int _on);
 /* Idle timeouts in seconds; 0 restores a default (IKE 3600, SPI 7200,
- * pending claim 60).  Returns 0, or -1 on error. */
+ * pending claim 60), values above INT_MAX are clamped to it.  Returns 0,
+ * or -1 on error. */
 LIBALIAS_API int LibAliasIpsecSetTimeouts(struct libalias *,
     unsigned int _ike_idle, unsigned int _spi_idle, unsigned int _pending);
 /* Copies up to `_max` live bindings to `_out` (may be NULL with 0) and

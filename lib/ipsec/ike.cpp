@@ -48,28 +48,32 @@ void anchor_port_500(Instance& la, Link& own, uint32_t alias, const IpsecState& 
 
 }  // namespace
 
-int ike_fingerprint_out(struct libalias*, struct alias_data* ad) {
-    if (!ad || !ad->lnk || !ad->dport || !ad->aport || !ad->aaddr) return -1;
-    return ntohs(*ad->dport) == kIkePort ? 0 : -1;
+// With the module off the fingerprints decline, so the chain goes on as if
+// the module were not attached and port 500 is plain UDP, as in libalias.
+int ike_fingerprint_out(struct libalias* la, struct alias_data* ad) {
+    if (!la || !ad || !ad->lnk || !ad->dport || !ad->aport || !ad->aaddr) return -1;
+    return ntohs(*ad->dport) == kIkePort && ipsec_enabled(*la) ? 0 : -1;
 }
 
 // The core hands the inbound handler the inside port as *dport (it has
 // already restored it), so the peer's source port is what identifies IKE.
-int ike_fingerprint_in(struct libalias*, struct alias_data* ad) {
-    if (!ad || !ad->lnk || !ad->sport || !ad->aport || !ad->oaddr || !ad->aaddr) return -1;
-    return ntohs(*ad->sport) == kIkePort ? 0 : -1;
+int ike_fingerprint_in(struct libalias* la, struct alias_data* ad) {
+    if (!la || !ad || !ad->lnk || !ad->sport || !ad->aport || !ad->oaddr || !ad->aaddr) return -1;
+    return ntohs(*ad->sport) == kIkePort && ipsec_enabled(*la) ? 0 : -1;
 }
 
+// Datagrams on port 500 that are not IKE (or not IKE through alias port
+// 500) answer kNoHandler: a negative result would make the core refuse a
+// reply that libalias translates as ordinary UDP (docs/ipsec.md).
 int ike_out(struct libalias* la, struct ip* pip, struct alias_data* ad) {
     IpsecState* s = ipsec_active(*la);
     UdpView v;
     ike::Header h;
-    if (!s || !parse(pip, ad, v, h, *s)) return -1;
+    if (!s || !parse(pip, ad, v, h, *s)) return kNoHandler;
     Link& own = *ad->lnk;
     const uint32_t host = own.src_addr, peer = own.dst_addr, alias = ad->aaddr->s_addr;
     ++s->counters.ike_out;
     s->note_ike_out(host, own.src_port, peer, alias, h.spi_i, h.spi_r, la->now);
-    s->note_activity(host, peer, la->now);
     if (ike::creates_child_sa(h)) s->note_sa_negotiation(host, peer, alias, la->now);
     anchor_port_500(*la, own, alias, *s);
     *ad->aport = htons(kIkePort);
@@ -78,10 +82,10 @@ int ike_out(struct libalias* la, struct ip* pip, struct alias_data* ad) {
 
 int ike_in(struct libalias* la, struct ip* pip, struct alias_data* ad) {
     IpsecState* s = ipsec_active(*la);
-    if (!s || *ad->aport != htons(kIkePort)) return -1;
+    if (!s || *ad->aport != htons(kIkePort)) return kNoHandler;
     UdpView v;
     ike::Header h;
-    if (!parse(pip, ad, v, h, *s)) return -1;
+    if (!parse(pip, ad, v, h, *s)) return kNoHandler;
     const uint32_t peer = wire::load32(v.ip + wire::ip::kSrc), alias = ad->aaddr->s_addr;
     const IkeExchange* e = s->match_ike_in(peer, alias, h.spi_i, h.spi_r, la->now);
     if (e) {

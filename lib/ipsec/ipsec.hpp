@@ -19,9 +19,15 @@
 //                  is learnt from the host's packets; the inbound SPI (the
 //                  one the peer writes) is learnt from the first inbound
 //                  packet nobody claims: it goes to the entry still
-//                  "awaiting" (inbound SPI 0) whose host most recently sent
-//                  IKE or ESP to that peer, within the pending window.  That
-//                  is per-peer serialisation, as Linux's VPN Masquerade did.
+//                  "awaiting" (inbound SPI 0) whose claim on that peer is the
+//                  most recent, within the pending window.  A claim is opened
+//                  or renewed only by what announces a new SA: a message of
+//                  an SA-creating IKE exchange, or the first packet under a
+//                  new outbound SPI.  DPD and ESP of established SAs do not
+//                  renew it, or a busy client's leftover claim (an IKE SA
+//                  rekey, a rejected Quick Mode) would take the next client's
+//                  SPI minutes later.  That is per-peer serialisation, as
+//                  Linux's VPN Masquerade did.
 //
 // Invariants: SPI 0 never names an SA (RFC 4303 reserves it), so 0 means
 // "not learnt"; every index entry points at a live slot whose key matches;
@@ -49,14 +55,20 @@ constexpr uint32_t kIpsecIkeIdleSeconds = 3600;
 // one-hour SA lifetime: an SA still in use is refreshed by every packet, and
 // a quiet one has been replaced by a rekey long before its binding goes.
 constexpr uint32_t kIpsecSpiIdleSeconds = 7200;
-// How long after its last outbound IKE/ESP a host may still claim an unknown
-// inbound SPI from the peer.  60 s is libalias's lifetime for the generic ESP
-// link, so a host that libalias would have reached is reached here too.
+// How long a claim on an unknown inbound SPI from the peer lasts after the
+// host opened or renewed it (see above).  60 s is libalias's lifetime for
+// the generic ESP link, and far longer than a peer takes to use an SA it
+// has just installed.
 constexpr uint32_t kIpsecPendingSeconds = 60;
 // NAT-T (UDP 4500) links: RFC 3948 section 4 suggests 20 s keep-alives;
 // five minutes survives many lost keep-alives and the 30-60 s DPD intervals
 // of common clients, where the 60 s UDP default would drop a quiet tunnel.
 constexpr uint32_t kNattExpireSeconds = 300;
+// Largest timeout LibAliasIpsecSetTimeouts keeps (about 68 years); larger
+// values are clamped.  The IKE idle time is also the port-500 link's
+// lifetime, which the link layer takes as an int where negative means
+// "permanent", so 2^31 and above would turn that link into a redirect.
+constexpr uint32_t kIpsecMaxTimeoutSeconds = INT32_MAX;
 // Table caps.  Entries are created only by inside hosts; each is ~40 bytes.
 constexpr std::size_t kIpsecMaxIkeExchanges = 4096;
 constexpr std::size_t kIpsecMaxEspSas = 4096;
@@ -78,7 +90,7 @@ struct EspSa {
     uint32_t peer = 0, host = 0, alias = 0;
     uint32_t spi_out = 0, spi_in = 0;
     uint32_t created = 0, last_out = 0, last_in = 0;
-    uint32_t last_sent = 0;     // last IKE or ESP from host to peer (recency for claims)
+    uint32_t claimed = 0;       // claim opened or last renewed (recency for claims)
     bool live = false;
 };
 
@@ -116,12 +128,12 @@ public:
 
     // --- ESP ---------------------------------------------------------------
     // Host announced new SAs with peer (an SA-creating IKE exchange): opens
-    // an awaiting entry unless the host already has one for that peer.
+    // an awaiting entry, or renews the claim of the one the host already
+    // has for that peer.
     void note_sa_negotiation(uint32_t host, uint32_t peer, uint32_t alias, uint32_t now) noexcept;
-    // Any outbound IKE or ESP from host to peer: refreshes the host's claims.
-    void note_activity(uint32_t host, uint32_t peer, uint32_t now) noexcept;
-    // Outbound ESP with SPI spi_out.  Returns false only when the table was
-    // full and the SPI could not be recorded (the packet is still aliased).
+    // Outbound ESP with SPI spi_out; a new SPI opens or renews a claim.
+    // Returns false only when the table was full and the SPI could not be
+    // recorded (the packet is still aliased).
     bool note_esp_out(uint32_t host, uint32_t peer, uint32_t alias, uint32_t spi_out, bool create,
                       uint32_t now) noexcept;
     // Has this host ever been seen sending this SPI? (for LibAliasOutTry)
@@ -182,5 +194,8 @@ private:
 IpsecState* ipsec_state(struct libalias& la) noexcept;
 // The state if the module is on for this instance, else nullptr.
 IpsecState* ipsec_active(struct libalias& la) noexcept;
+// Whether the module is on, without the housekeeping ipsec_active does
+// (for the handler fingerprints, which run before the handler itself).
+bool ipsec_enabled(struct libalias& la) noexcept;
 
 }  // namespace nalias

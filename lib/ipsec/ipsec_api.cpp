@@ -26,9 +26,12 @@ int set_enabled(Instance& la, bool on) noexcept {
 int set_timeouts(Instance& la, unsigned ike_idle, unsigned spi_idle, unsigned pending) noexcept {
     IpsecState* s = ipsec_state(la);
     if (!s) return -1;
-    s->ike_idle = ike_idle ? ike_idle : kIpsecIkeIdleSeconds;
-    s->spi_idle = spi_idle ? spi_idle : kIpsecSpiIdleSeconds;
-    s->pending = pending ? pending : kIpsecPendingSeconds;
+    auto pick = [](unsigned given, uint32_t fallback) -> uint32_t {
+        return given ? std::min<uint32_t>(given, kIpsecMaxTimeoutSeconds) : fallback;
+    };
+    s->ike_idle = pick(ike_idle, kIpsecIkeIdleSeconds);
+    s->spi_idle = pick(spi_idle, kIpsecSpiIdleSeconds);
+    s->pending = pick(pending, kIpsecPendingSeconds);
     return 0;
 }
 
@@ -57,7 +60,7 @@ int get_bindings(Instance& la, alias_ipsec_binding* out, unsigned max) noexcept 
         emit(b);
     });
     s->for_each_esp([&](const EspSa& e) {
-        const uint32_t last = std::max({e.last_out, e.last_in, e.last_sent});
+        const uint32_t last = std::max({e.last_out, e.last_in, e.claimed});
         const uint32_t limit = (e.spi_in == 0 && e.spi_out == 0) ? s->pending : s->spi_idle;
         if (now - last >= limit) return;
         alias_ipsec_binding b{};

@@ -36,8 +36,13 @@ IpsecState* ipsec_active(struct libalias& la) noexcept {
     return s;
 }
 
+bool ipsec_enabled(struct libalias& la) noexcept {
+    const IpsecState* s = ipsec_state(la);
+    return s && s->enabled;
+}
+
 bool IpsecState::esp_expired(const EspSa& e, uint32_t now) const noexcept {
-    const uint32_t last = std::max({e.last_out, e.last_in, e.last_sent});
+    const uint32_t last = std::max({e.last_out, e.last_in, e.claimed});
     // An entry that never carried an SPI was only a claim from IKE.
     const uint32_t limit = (e.spi_out == 0 && e.spi_in == 0) ? pending : spi_idle;
     return now - last >= limit;
@@ -218,7 +223,7 @@ void IpsecState::note_sa_negotiation(uint32_t host, uint32_t peer, uint32_t alia
     for (uint32_t s : awaiting_) {
         EspSa& e = esp_[s];
         if (e.host == host && e.peer == peer && !esp_expired(e, now)) {
-            e.last_sent = now;
+            e.claimed = now;
             e.alias = alias;
             return;
         }
@@ -229,14 +234,7 @@ void IpsecState::note_sa_negotiation(uint32_t host, uint32_t peer, uint32_t alia
     e.peer = peer;
     e.host = host;
     e.alias = alias;
-    e.created = e.last_sent = now;
-}
-
-void IpsecState::note_activity(uint32_t host, uint32_t peer, uint32_t now) noexcept {
-    for (uint32_t s : awaiting_) {
-        EspSa& e = esp_[s];
-        if (e.host == host && e.peer == peer) e.last_sent = now;
-    }
+    e.created = e.claimed = now;
 }
 
 bool IpsecState::knows_esp_out(uint32_t host, uint32_t peer, uint32_t spi_out) const noexcept {
@@ -253,16 +251,16 @@ bool IpsecState::note_esp_out(uint32_t host, uint32_t peer, uint32_t alias, uint
             // Another inside host sending under a live SA's SPI is not
             // allowed to take it over (the peer picks SPIs unique among its
             // live SAs, so only a spoof does this): translated, not learnt.
+            // Traffic under a known SPI leaves every claim as it is: an
+            // established SA says nothing about SAs still to come.
             if (e.host == host) {
-                e.last_out = e.last_sent = now;
+                e.last_out = now;
                 e.alias = alias;
             }
-            note_activity(host, peer, now);
             return true;
         }
         drop_esp(it->second);  // the SA is gone; the peer may reuse its SPI
     }
-    note_activity(host, peer, now);
     if (!create) return true;
     // A new outbound SA: pair it with this host's entry for the peer that has
     // no outbound SPI yet (opened by IKE, or an inbound SPI learnt first).
@@ -295,7 +293,8 @@ bool IpsecState::note_esp_out(uint32_t host, uint32_t peer, uint32_t alias, uint
     e.host = host;
     e.alias = alias;
     e.spi_out = spi_out;
-    e.last_out = e.last_sent = now;
+    // A new outbound SPI is a new SA whose inbound half is due now.
+    e.last_out = e.claimed = now;
     return true;
 }
 
@@ -313,14 +312,14 @@ uint32_t IpsecState::resolve_esp_in(uint32_t peer, uint32_t alias, uint32_t spi_
             return 0;
         }
     }
-    // Unknown SPI: the claim of the host that most recently talked to this
-    // peer.  Ties (same second) go to the newest claim.
+    // Unknown SPI: the most recently opened or renewed claim on this peer.
+    // Ties (same second) go to the newest entry.
     uint32_t best = kNoSlot;
     for (uint32_t s : awaiting_) {
         const EspSa& e = esp_[s];
-        if (e.peer != peer || e.alias != alias || now - e.last_sent >= pending) continue;
-        if (best == kNoSlot || e.last_sent > esp_[best].last_sent ||
-            (e.last_sent == esp_[best].last_sent && e.created >= esp_[best].created))
+        if (e.peer != peer || e.alias != alias || now - e.claimed >= pending) continue;
+        if (best == kNoSlot || e.claimed > esp_[best].claimed ||
+            (e.claimed == esp_[best].claimed && e.created >= esp_[best].created))
             best = s;
     }
     if (best == kNoSlot) {

@@ -34,19 +34,20 @@ void keep_alive_longer(Instance& la, Link& l) noexcept {
 
 }  // namespace
 
-int natt_fingerprint_out(struct libalias*, struct alias_data* ad) {
-    if (!ad || !ad->lnk || !ad->dport || !ad->aport || !ad->aaddr) return -1;
-    return ntohs(*ad->dport) == kNattPort ? 0 : -1;
+// As for IKE (ike.cpp): with the module off, 4500 is plain UDP.
+int natt_fingerprint_out(struct libalias* la, struct alias_data* ad) {
+    if (!la || !ad || !ad->lnk || !ad->dport || !ad->aport || !ad->aaddr) return -1;
+    return ntohs(*ad->dport) == kNattPort && ipsec_enabled(*la) ? 0 : -1;
 }
 
-int natt_fingerprint_in(struct libalias*, struct alias_data* ad) {
-    if (!ad || !ad->lnk || !ad->sport) return -1;
-    return ntohs(*ad->sport) == kNattPort ? 0 : -1;
+int natt_fingerprint_in(struct libalias* la, struct alias_data* ad) {
+    if (!la || !ad || !ad->lnk || !ad->sport) return -1;
+    return ntohs(*ad->sport) == kNattPort && ipsec_enabled(*la) ? 0 : -1;
 }
 
 int natt_out(struct libalias* la, struct ip* pip, struct alias_data* ad) {
     IpsecState* s = ipsec_active(*la);
-    if (!s) return -1;
+    if (!s) return kNoHandler;
     count(*s, pip, ad);
     Link& l = *ad->lnk;
     // Only a link's first packet may change its alias port: the peer must
@@ -60,7 +61,7 @@ int natt_out(struct libalias* la, struct ip* pip, struct alias_data* ad) {
 
 int natt_in(struct libalias* la, struct ip* pip, struct alias_data* ad) {
     IpsecState* s = ipsec_active(*la);
-    if (!s) return -1;
+    if (!s) return kNoHandler;
     count(*s, pip, ad);
     keep_alive_longer(*la, *ad->lnk);
     return 0;

@@ -4,6 +4,8 @@
 // switched off, which is libalias's generic one-client-per-peer behaviour.
 #include "40_ipsec_packets.hpp"
 
+#include <alias_mod.h>
+
 using namespace ipsec_test;
 
 TEST_CASE("how-to: one gateway, IKE 500/500 and ESP both ways", "[ipsec]") {
@@ -105,6 +107,70 @@ TEST_CASE("module off: ESP takes libalias's generic link, one client per peer", 
     Packet i3 = ike_packet(prv3, kIke, ext, kIke, 3, 0, kMainMode);
     REQUIRE(nat.out(i3) == PKT_ALIAS_OK);
     CHECK(i3.sport() == kIke);
+}
+
+namespace {
+
+// A third-party handler after the module in the chain: counts the inbound
+// UDP from port 500 it is given.
+int later_handler_calls = 0;
+int later_fingerprint(libalias*, alias_data* ad) { return ad->sport && *ad->sport == htons(kIke) ? 0 : -1; }
+int later_count(libalias*, ip*, alias_data*) {
+    ++later_handler_calls;
+    return 0;
+}
+proto_handler later_handlers[] = {
+    {.pri = 900, .dir = IN, .proto = UDP, .fingerprint = later_fingerprint, .protohandler = later_count, .link = {}},
+    {.pri = 0, .dir = NODIR, .proto = 0, .fingerprint = nullptr, .protohandler = nullptr, .link = {}}};
+
+// An inbound reply from peer:peer_port to masq:alias_port must reach
+// host:host_port with nothing else changed.
+void reply_reaches(Nat& nat, uint16_t peer_port, uint16_t alias_port, in_addr host, uint16_t host_port,
+                   const std::string& payload) {
+    Packet i = udp_packet(ext, peer_port, masq, alias_port, payload);
+    REQUIRE(nat.in(i) == PKT_ALIAS_OK);
+    CHECK(str(i.dst()) == str(host));
+    CHECK(i.dport() == host_port);
+    CHECK(same(i.src(), ext));
+    CHECK(i.sport() == peer_port);
+    CHECK(i.payload() == payload);
+    CHECK(checksums_ok(i));
+}
+
+}  // namespace
+
+TEST_CASE("module off: IKE and NAT-T replies are plain UDP, as in libalias", "[ipsec]") {
+    Nat nat;
+    REQUIRE(LibAliasIpsecSetEnabled(nat.la, 0) == 1);
+    const std::string ike1 = ike_message(0x0a0a, 0, kIkeSaInit, kIkeV2);
+    const std::string ike2 = ike_message(0x0b0b, 0, kIkeSaInit, kIkeV2);
+    Packet o1 = udp_packet(prv1, kIke, ext, kIke, ike1);
+    Packet o2 = udp_packet(prv2, kIke, ext, kIke, ike2);
+    REQUIRE(nat.out(o1) == PKT_ALIAS_OK);
+    REQUIRE(nat.out(o2) == PKT_ALIAS_OK);
+    REQUIRE(o1.sport() == kIke);  // SAME_PORTS: the first client keeps 500
+    REQUIRE(o2.sport() != kIke);  // the second does not: no module to share it
+    CHECK(checksums_ok(o1));
+    CHECK(checksums_ok(o2));
+    reply_reaches(nat, kIke, kIke, prv1, kIke, ike_message(0x0a0a, 0x1a1a, kIkeSaInit, kIkeV2));
+    reply_reaches(nat, kIke, o2.sport(), prv2, kIke, ike_message(0x0b0b, 0x1b1b, kIkeSaInit, kIkeV2));
+
+    Packet n1 = natt_ike_packet(prv1, kNatt, ext, kNatt, 0x0a0a, 0x1a1a, kIkeAuth);
+    REQUIRE(nat.out(n1) == PKT_ALIAS_OK);
+    REQUIRE(n1.sport() == kNatt);
+    reply_reaches(nat, kNatt, kNatt, prv1, kNatt, std::string(1, '\xff'));
+    reply_reaches(nat, kNatt, kNatt, prv1, kNatt, esp_body(0x0d0d, 1));
+    CHECK(LibAliasIpsecGetBindings(nat.la, nullptr, 0) == 0);
+
+    // The module's fingerprint declines, so the chain goes on exactly as
+    // without the module: a later handler for port 500 is consulted.
+    struct Attached {
+        Attached() { REQUIRE(LibAliasAttachHandlers(later_handlers) == 0); }
+        ~Attached() { LibAliasDetachHandlers(later_handlers); }
+    } attached;
+    later_handler_calls = 0;
+    reply_reaches(nat, kIke, kIke, prv1, kIke, ike_message(0x0a0a, 0x1a1a, kInfoV2, kIkeV2));
+    CHECK(later_handler_calls == 1);
 }
 
 TEST_CASE("ipsec API refuses a bad instance", "[ipsec]") {

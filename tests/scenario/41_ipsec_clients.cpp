@@ -138,3 +138,25 @@ TEST_CASE("rekey: IKEv2 CREATE_CHILD_SA, host sends on the new SA first", "[ipse
     receive_esp(nat, c[0], ext, 9);
     receive_esp(nat, c[1], ext, 9);
 }
+
+// LibAliasOutTry(create = 0) probes (natd -globalport asks every instance in
+// turn): an established tunnel is a known flow and is translated, an SPI
+// the module has never seen from that host is left alone and learnt nowhere.
+TEST_CASE("OutTry with create=0 translates ESP of known SAs only", "[ipsec][outtry]") {
+    Nat nat;
+    const Client& c = kClients[0];
+    establish_v1(nat, c, ext);
+    Packet known = esp_packet(c.host, ext, c.esp_out, 7);
+    const std::string body = l4_bytes(known);
+    REQUIRE(LibAliasOutTry(nat.la, known.data(), known.capacity(), 0) == PKT_ALIAS_OK);
+    CHECK(same(known.src(), masq));
+    CHECK(l4_bytes(known) == body);
+    CHECK(checksums_ok(known));
+
+    const std::size_t learnt = bindings(nat.la, LIBALIAS_IPSEC_ESP).size();
+    Packet unknown = esp_packet(kClients[1].host, ext, kClients[1].esp_out, 1);
+    const Packet before = unknown;
+    CHECK(LibAliasOutTry(nat.la, unknown.data(), unknown.capacity(), 0) == PKT_ALIAS_IGNORED);
+    CHECK(unknown.buf == before.buf);
+    CHECK(bindings(nat.la, LIBALIAS_IPSEC_ESP).size() == learnt);
+}

@@ -42,14 +42,14 @@ TEST_CASE("SPI bindings expire after the SPI idle timeout, not before", "[ipsec]
     CHECK(same(late.dst(), masq));
 }
 
-TEST_CASE("a claim lasts the pending window after the client's last packet", "[ipsec]") {
+TEST_CASE("a claim lasts the pending window after it was last opened or renewed", "[ipsec]") {
     Nat nat;
     FakeClock clock;
     clock.attach(nat.la);
     const Client c{prv1, 0x41, 0x42, 0x00c00002, 0x00d00002};
     send_ike(nat, c, ext, kQuickMode);  // claim opened; default pending 60 s
     clock.now += 59;
-    send_esp(nat, c, ext);  // refreshes the claim
+    send_esp(nat, c, ext);  // the first packet under a new outbound SPI renews the claim
     clock.now += 59;
     receive_esp(nat, c, ext);  // 118 s after the IKE, 59 s after the ESP: still claimed
 
@@ -190,4 +190,160 @@ TEST_CASE("malformed IKE and ESP are left to plain translation, never crash", "[
         }
         SUCCEED("no crash; ASan/UBSan builds check the bounds");
     }
+}
+
+TEST_CASE("replies from port 500 that are not IKE are translated as plain UDP", "[ipsec]") {
+    Nat nat;
+    auto reply = [&](uint16_t alias_port, in_addr host, uint16_t host_port, const std::string& payload) {
+        Packet i = udp_packet(ext, kIke, masq, alias_port, payload);
+        REQUIRE(nat.in(i) == PKT_ALIAS_OK);
+        CHECK(str(i.dst()) == str(host));
+        CHECK(i.dport() == host_port);
+        CHECK(same(i.src(), ext));
+        CHECK(i.sport() == kIke);
+        CHECK(i.payload() == payload);
+        CHECK(checksums_ok(i));
+    };
+
+    SECTION("an ordinary UDP service on the peer's port 500") {
+        const std::string hello = "hello-udp-500";
+        Packet o1 = udp_packet(prv1, 40000, ext, kIke, hello);
+        Packet o2 = udp_packet(prv2, 40000, ext, kIke, hello);
+        REQUIRE(nat.out(o1) == PKT_ALIAS_OK);
+        REQUIRE(nat.out(o2) == PKT_ALIAS_OK);
+        CHECK(o1.payload() == hello);
+        CHECK(checksums_ok(o2));
+        REQUIRE(o1.sport() != o2.sport());
+        reply(o2.sport(), prv2, 40000, hello);
+        reply(o1.sport(), prv1, 40000, hello);
+        CHECK(LibAliasIpsecGetBindings(nat.la, nullptr, 0) == 0);
+    }
+    SECTION("non-IKE datagrams to the IKE anchor at alias:500") {
+        const Client c{prv3, 0x9191, 0x9292, 0, 0};
+        send_ike(nat, c, ext, kIkeSaInit, false, kIkeV2);
+        std::string cut = ike_message(c.ike_spi_i, c.ike_spi_r, kIkeAuth, kIkeV2, 0).substr(0, 20);
+        std::string long_len = ike_message(c.ike_spi_i, c.ike_spi_r, kIkeAuth, kIkeV2);
+        long_len[27] = static_cast<char>(long_len[27] + 100);  // length beyond the datagram
+        reply(kIke, prv3, kIke, cut);
+        reply(kIke, prv3, kIke, long_len);
+        reply(kIke, prv3, kIke, std::string(1, '\xff'));  // a NAT-T keep-alive sent to the wrong port
+        reply(kIke, prv3, kIke, "not IKE at all, but long enough for a header");
+        // The exchange itself is still demultiplexed.
+        receive_ike(nat, c, ext, kIkeSaInit, kIkeV2);
+    }
+}
+
+TEST_CASE("a claim no SA answers lapses after the pending window, busy client or not", "[ipsec]") {
+    // A client's SA-creating exchange that creates no ESP SA (an IKE SA
+    // rekey, a rejected Quick Mode) leaves a claim with no SPI.  The
+    // client's DPD and its established SA's ESP must not keep that claim
+    // alive, or it takes another client's first SPI minutes later.
+    Nat nat;
+    FakeClock clock;
+    clock.attach(nat.la);
+    const Client a{prv1, 0x8181, 0x8282, 0x00c0000a, 0x00d0000a};
+    const Client b{prv2, 0x8383, 0x8484, 0x00c0000b, 0x00d0000b};
+    uint8_t version = kIkeV2, dpd = kInfoV2;
+
+    SECTION("IKEv2: CREATE_CHILD_SA that rekeys the IKE SA") {
+        send_ike(nat, a, ext, kIkeSaInit, false, kIkeV2);
+        receive_ike(nat, a, ext, kIkeSaInit, kIkeV2);
+        send_ike(nat, a, ext, kIkeAuth, true, kIkeV2);
+        receive_ike(nat, a, ext, kIkeAuth, kIkeV2);
+        send_esp(nat, a, ext);
+        receive_esp(nat, a, ext);
+        clock.now += 1000;
+        send_ike(nat, a, ext, kCreateChildSa, true, kIkeV2);
+        receive_ike(nat, a, ext, kCreateChildSa, kIkeV2);
+    }
+    SECTION("IKEv1: a Quick Mode the peer rejects") {
+        version = kIkeV1;
+        dpd = kInfoV1;
+        establish_v1(nat, a, ext);
+        clock.now += 1000;
+        send_ike(nat, a, ext, kQuickMode);
+        receive_ike(nat, a, ext, kInfoV1);  // NO-PROPOSAL-CHOSEN
+    }
+    REQUIRE(bindings(nat.la, LIBALIAS_IPSEC_ESP).size() == 2);  // the SA and the open claim
+
+    // a's tunnel stays busy: ESP both ways every 10 s, DPD every 30 s.
+    uint32_t seq = 2;
+    for (int t = 0; t < 60; t += 10) {
+        clock.now += 10;
+        send_esp(nat, a, ext, seq);
+        receive_esp(nat, a, ext, seq++);
+        if (t % 30 == 0) {
+            send_ike(nat, a, ext, dpd, true, version);
+            receive_ike(nat, a, ext, dpd, version);
+        }
+    }
+    // 60 s after a's last message of that exchange, the claim is gone.
+    CHECK(bindings(nat.la, LIBALIAS_IPSEC_ESP).size() == 1);
+    Packet orphan = esp_packet(ext, masq, 0x00eeee01);
+    REQUIRE(nat.in(orphan) == PKT_ALIAS_OK);
+    CHECK(same(orphan.dst(), masq));
+
+    for (int t = 0; t < 1000; t += 10) {
+        clock.now += 10;
+        send_esp(nat, a, ext, seq);
+        receive_esp(nat, a, ext, seq++);
+    }
+    // Minutes later b starts; a's tunnel carries traffic between b's first
+    // ESP and the peer's answer, which still goes to b.
+    send_ike(nat, b, ext, kIkeSaInit, false, kIkeV2);
+    receive_ike(nat, b, ext, kIkeSaInit, kIkeV2);
+    send_ike(nat, b, ext, kIkeAuth, true, kIkeV2);
+    receive_ike(nat, b, ext, kIkeAuth, kIkeV2);
+    send_esp(nat, b, ext);
+    clock.now += 1;
+    send_esp(nat, a, ext, seq);
+    receive_esp(nat, b, ext);
+    receive_esp(nat, a, ext, seq);
+    CHECK(bindings(nat.la, LIBALIAS_IPSEC_ESP).size() == 2);
+}
+
+namespace {
+
+struct Anchor {
+    unsigned timeout = 0;
+    unsigned char flags = 0xff;
+    int found = 0;
+};
+
+int find_anchor(const alias_link_info* l, void* ctx) {
+    auto* a = static_cast<Anchor*>(ctx);
+    if (l->proto == IPPROTO_UDP && ntohs(l->alias_port) == kIke && ntohs(l->dst_port) == kIke) {
+        ++a->found;
+        a->timeout = l->timeout;
+        a->flags = l->flags;
+    }
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("timeouts of 2^31 s and more are clamped, never permanent", "[ipsec]") {
+    const unsigned huge = GENERATE(0x80000000u, 0xffffffffu);
+    Nat nat;
+    FakeClock clock;
+    clock.attach(nat.la);
+    REQUIRE(LibAliasIpsecSetTimeouts(nat.la, huge, huge, huge) == 0);
+    const Client c{prv1, 0xa5a5, 0xa6a6, 0, 0};
+    send_ike(nat, c, ext, kMainMode, false);
+    Anchor a;
+    LibAliasForEachLink(nat.la, &find_anchor, &a);
+    REQUIRE(a.found == 1);
+    CHECK(a.timeout == 0x7fffffffu);
+    CHECK((a.flags & LIBALIAS_LINK_PERMANENT) == 0);
+
+    // It still expires: a permanent link would outlive any clock.
+    clock.now += 0x7fffffffu;
+    clock.now += 0x7fffffffu / 32;  // the expiry wheel's lateness bound for such a timeout
+    for (int i = 0; i < 4; ++i) {
+        Packet p = udp_packet(prv2, static_cast<uint16_t>(3000 + i), ext2, 53, "tick");
+        REQUIRE(nat.out(p) == PKT_ALIAS_OK);
+    }
+    Anchor later;
+    LibAliasForEachLink(nat.la, &find_anchor, &later);
+    CHECK(later.found == 0);
 }
