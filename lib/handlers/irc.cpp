@@ -107,9 +107,14 @@ bool parse_offer(Cursor c, const char* base, DccOffer& o) noexcept {
 
 // ----- rewrite -----------------------------------------------------------
 
-Link* dcc_link(Instance& la, uint32_t client, uint16_t port, uint32_t alias) noexcept {
+// The offer's link: the one a retransmission (or an earlier offer of the
+// same port) made, else a new one, which `created` reports.
+Link* dcc_link(Instance& la, uint32_t client, uint16_t port, uint32_t alias, bool& created) noexcept {
+    created = false;
     if (Link* l = search_out(la, IPPROTO_TCP, client, port, 0, 0)) return l;
-    return add_link(la, client, 0, alias, port, 0, kGetAliasPort, IPPROTO_TCP);
+    Link* l = add_link(la, client, 0, alias, port, 0, kGetAliasPort, IPPROTO_TCP);
+    created = l != nullptr;
+    return l;
 }
 
 int fingerprint(struct libalias*, struct alias_data* ad) {
@@ -127,7 +132,8 @@ int handle_out(struct libalias* la, struct ip* pip, struct alias_data* ad) {
 
     char storage[kMaxOffersPerSegment][2][12];
     Edit edits[kMaxOffersPerSegment * 2];
-    std::size_t offers = 0;
+    Link* created[kMaxOffersPerSegment];
+    std::size_t offers = 0, fresh = 0;
     for (std::size_t at = text.find(kCtcpDelim); at != std::string_view::npos && offers < kMaxOffersPerSegment;
          at = text.find(kCtcpDelim, at + 1)) {
         DccOffer o;
@@ -135,15 +141,22 @@ int handle_out(struct libalias* la, struct ip* pip, struct alias_data* ad) {
         if (!parse_offer(c, text.data(), o)) continue;
         at = o.end;  // resume after this offer's closing delimiter
         if (o.addr == 0 || o.addr != sender || ntohs(o.port) < kLowestDccPort) continue;
-        Link* data = dcc_link(*la, sender, o.port, alias);
+        bool is_new = false;
+        Link* data = dcc_link(*la, sender, o.port, alias, is_new);
         if (!data) continue;
+        if (is_new) created[fresh++] = data;
         const std::size_t na = payload::format_decimal(storage[offers][0], sizeof storage[0][0], ntohl(alias));
         const std::size_t np = payload::format_decimal(storage[offers][1], sizeof storage[0][1], ntohs(data->alias_port));
         edits[offers * 2] = Edit{o.addr_offset, o.addr_length, std::string_view(storage[offers][0], na)};
         edits[offers * 2 + 1] = Edit{o.port_offset, o.port_length, std::string_view(storage[offers][1], np)};
         ++offers;
     }
-    if (offers) payload::splice(s, ad->lnk, edits, offers * 2);
+    // The alias ports, and so the result's length, are only known once the
+    // links exist.  If the rewrite is then refused, the offers go out naming
+    // the client's own address, which nobody outside can reach: links made
+    // for them would only hold alias ports until they expire.
+    if (offers && !payload::splice(s, ad->lnk, edits, offers * 2))
+        for (std::size_t i = 0; i < fresh; ++i) delete_link(*la, created[i]);
     return 0;
 }
 

@@ -70,20 +70,51 @@ bool udp_datagram(struct ip* pip, uint16_t maxpktsize, Segment& s) noexcept {
     return true;
 }
 
+namespace {
+
+// One left-to-right pass over `edits` that applies either the growing ones
+// or the others (same length or shrinking) to the `used` payload bytes and
+// returns the new length.  An edit's original offset has moved by the
+// changes of the edits to its left that are already applied: in the
+// shrinking pass only the shrinking ones, in the growing pass all of them.
+std::size_t apply_pass(uint8_t* data, std::size_t used, const Edit* edits, std::size_t count, bool growing) noexcept {
+    std::ptrdiff_t shift = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const Edit& e = edits[i];
+        const bool grows = e.text.size() > e.length;
+        if (grows == growing) {
+            const std::size_t at = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(e.offset) + shift);
+            const std::size_t tail = used - at - e.length;
+            if (e.text.size() != e.length) std::memmove(data + at + e.text.size(), data + at + e.length, tail);
+            std::memcpy(data + at, e.text.data(), e.text.size());
+            used = used - e.length + e.text.size();
+        }
+        if (growing || !grows)
+            shift += static_cast<std::ptrdiff_t>(e.text.size()) - static_cast<std::ptrdiff_t>(e.length);
+    }
+    return used;
+}
+
+}  // namespace
+
 bool splice(Segment& s, Link* control, const Edit* edits, std::size_t count) noexcept {
     if (!s.ip || count == 0) return false;
     const std::size_t old_size = s.size();
-    // Validate everything and find the largest intermediate length before
-    // the first byte moves, so a refusal leaves the packet untouched.
-    std::size_t cursor = 0, length = s.total, peak = s.total;
+    // Validate everything and compute the result's length before the first
+    // byte moves, so a refusal leaves the packet untouched.
+    std::size_t cursor = 0, length = s.total;
     for (std::size_t i = 0; i < count; ++i) {
         const Edit& e = edits[i];
         if (e.offset < cursor || e.offset > old_size || e.length > old_size - e.offset) return false;
         cursor = e.offset + e.length;
         length = length - e.length + e.text.size();
-        if (length > peak) peak = length;
     }
-    if (peak > s.capacity || peak > kMaxDatagram) return false;
+    // Only the result has to fit, as in libalias (which builds it in a
+    // separate buffer): the passes below never make the datagram longer
+    // than max(original, result), since every shrinking edit is applied
+    // before any growing one.  An address that grows by a digit next to a
+    // port that shrinks by one thus needs no spare byte.
+    if (length > s.capacity || length > kMaxDatagram) return false;
     // A TCP resize is only safe if its sequence delta can be recorded: the
     // record lives in the link's cold part, which may have to be allocated.
     // Without it the peer's view of the stream would drift, so out of
@@ -91,17 +122,8 @@ bool splice(Segment& s, Link* control, const Edit* edits, std::size_t count) noe
     if (s.proto == IPPROTO_TCP && control && length != s.total && !control->ensure_extra()) return false;
 
     uint8_t* const data = s.data();
-    std::size_t used = old_size;  // current payload length
-    std::ptrdiff_t shift = 0;      // how far earlier edits moved later bytes
-    for (std::size_t i = 0; i < count; ++i) {
-        const Edit& e = edits[i];
-        const std::size_t at = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(e.offset) + shift);
-        const std::size_t tail = used - at - e.length;
-        if (e.text.size() != e.length) std::memmove(data + at + e.text.size(), data + at + e.length, tail);
-        std::memcpy(data + at, e.text.data(), e.text.size());
-        used = used - e.length + e.text.size();
-        shift += static_cast<std::ptrdiff_t>(e.text.size()) - static_cast<std::ptrdiff_t>(e.length);
-    }
+    std::size_t used = apply_pass(data, old_size, edits, count, false);
+    used = apply_pass(data, used, edits, count, true);
 
     const std::size_t new_total = s.total - old_size + used;
     if (new_total != s.total) {

@@ -12,8 +12,10 @@
 //
 // Invariants the helpers keep:
 //  - nothing is read outside [ip, ip + ip_len) nor written outside
-//    [ip, ip + capacity); a splice whose result (or any intermediate step)
-//    would not fit is refused and leaves the packet byte-for-byte untouched;
+//    [ip, ip + capacity); a splice whose result would not fit is refused
+//    and leaves the packet byte-for-byte untouched, and one whose result
+//    fits never needs more room on the way (no step of it makes the
+//    datagram longer than both the original and the result);
 //  - after a successful splice ip_len and the IP header checksum are patched
 //    (RFC 1624, through lib/checksum.hpp) and the transport checksum is
 //    recomputed from scratch over the new payload;
@@ -71,10 +73,10 @@ struct Edit {
 };
 
 // Applies `edits` (sorted by offset, non-overlapping, inside the payload) in
-// place.  On TCP, a length change is recorded on `control` (the link the
-// segment travels on) as libalias's AddSeq does.  Returns false, with the
-// packet untouched, when the edits are inconsistent or the result would not
-// fit in `capacity` or in 65535 bytes.
+// place, shrinking ones first.  On TCP, a length change is recorded on
+// `control` (the link the segment travels on) as libalias's AddSeq does.
+// Returns false, with the packet untouched, when the edits are inconsistent
+// or the result would not fit in `capacity` or in 65535 bytes.
 bool splice(Segment& s, Link* control, const Edit* edits, std::size_t count) noexcept;
 inline bool splice(Segment& s, Link* control, const Edit& e) noexcept { return splice(s, control, &e, 1); }
 

@@ -26,9 +26,12 @@
 //               extra->protocol_flags = kPeerKnown | peer once known.
 //   peer link   src=inside  dst=server  src_port=0  dst_port=peer
 //               alias_port=0, created when a reply accepts the call.
-//               Out key (inside, server, 0, peer): outbound GRE.  In key
-//               (alias, server, 0, peer): inbound Call-Clear-Request and
-//               Call-Disconnect-Notify, which carry only the peer's id.
+//               Out key (inside, server, 0, peer): outbound GRE, and the
+//               inbound Call-Clear-Request and Call-Disconnect-Notify,
+//               which carry only the peer's id (their control connection
+//               names the inside end).  The in key is unused: the peer's
+//               ids are unique per control connection only, so two inside
+//               hosts' peer links may share it.
 //               extra->protocol_flags = own.
 // Keys of the two kinds never collide: a call link has remote "port" 0, a
 // peer link a nonzero one (a peer id of 0 gets no peer link; its GRE then
@@ -208,12 +211,15 @@ void start_clearing(Instance& la, Link& call) noexcept {
     set_expire(la, call, kCallClearingSeconds);
 }
 
-// The call an inbound message names by the peer's own Call ID.
+// The call an inbound message names by the peer's own Call ID.  Looked up
+// by the control connection's inside end, not by the alias address: the
+// peer chooses its Call IDs per control connection (RFC 2637 only makes
+// them unique between one client and one server), so two inside hosts
+// calling one server may well be given the same one, and their peer links
+// then share the inbound key (alias, server, 0, peer).
 Link* call_by_peer_id(Instance& la, const Link& control, uint16_t peer) noexcept {
-    if (peer == 0) return nullptr;
-    Link* p = search_in(la, kLinkPptp, effective_alias(la, control), 0, control.dst_addr, peer);
-    if (!p || p->src_addr != control.src_addr) return nullptr;
-    return call_of_peer_link(la, *p);
+    Link* p = peer_link_out(la, control.src_addr, control.dst_addr, peer);
+    return p ? call_of_peer_link(la, *p) : nullptr;
 }
 
 // ----- rewrite --------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include "packet.hpp"
 
 #include <cstdio>
+#include <cstring>
 
 using namespace test;
 
@@ -207,4 +208,113 @@ TEST_CASE("irc random mutations of real offers never break the packet", "[irc][m
         CHECK(checksums_ok(p));
         CHECK(p.len() <= room);
     }
+}
+
+namespace {
+
+constexpr uint8_t kGuard = 0xA5;
+
+// A client line in a buffer `spare` bytes longer than the datagram, the
+// spare bytes set to kGuard: LibAliasOut gets maxpacketsize == ip_len, so
+// any write past it shows in them.
+Packet tight_line(const std::string& text, uint32_t seq, std::size_t spare = 16) {
+    Packet p = client_line(text, seq);
+    const std::size_t len = p.len();
+    Packet q(len + spare);
+    std::memcpy(q.data(), p.data(), len);
+    std::memset(q.data() + len, kGuard, spare);
+    return q;
+}
+bool guard_intact(const Packet& p, std::size_t from) {
+    for (std::size_t i = from; i < p.buf.size(); ++i)
+        if (p.buf[i] != kGuard) return false;
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("irc rewrite of the same length needs no spare byte in the buffer", "[irc][limits]") {
+    // 10.0.0.1 (9 digits) becomes 85.214.10.12 (10 digits) and port 50000
+    // an alias port of 4 digits: the result is exactly as long as the
+    // original, though the address edit alone is one byte longer.
+    IrcNat nat(false);
+    LibAliasSetAliasPortRange(nat.la, 1024, 9999);  // 4-digit alias ports
+    connect_client(nat);
+    const std::string msg = privmsg("DCC SEND f " + kPrv1Decimal + " 50000 12");
+    REQUIRE(kMasqDecimal.size() == kPrv1Decimal.size() + 1);
+    Packet p = tight_line(msg, kIsn + 1);
+    const std::size_t len = p.len();
+    REQUIRE(LibAliasOut(nat.la, p.data(), static_cast<int>(len)) == PKT_ALIAS_OK);
+    const unsigned port = offered_port(p.payload(), "f ");
+    REQUIRE(port >= 1024);
+    REQUIRE(port <= 9999);
+    CHECK(p.payload() == privmsg("DCC SEND f " + kMasqDecimal + " " + std::to_string(port) + " 12"));
+    CHECK(p.len() == len);
+    CHECK(checksums_ok(p));
+    CHECK(guard_intact(p, len));
+
+    // The offer works, and no sequence delta was recorded.
+    Packet syn = tcp_packet(ext2, 33333, masq, static_cast<uint16_t>(port), kSyn, 1);
+    REQUIRE(nat.in(syn) == PKT_ALIAS_OK);
+    CHECK(syn.dst().s_addr == prv1.s_addr);
+    CHECK(syn.dport() == 50000);
+    const uint32_t next_seq = kIsn + 1 + static_cast<uint32_t>(msg.size());
+    Packet next = client_line("PING :x\r\n", next_seq);
+    REQUIRE(nat.out(next) == PKT_ALIAS_OK);
+    CHECK(next.tcp_seq() == next_seq);
+}
+
+TEST_CASE("irc offers that each grow then shrink fit in a buffer of ip_len", "[irc][limits]") {
+    // Each offer's address grows by one digit before its port shrinks by
+    // one, so an edit-by-edit rewrite passes ip_len + 1 once per offer; the
+    // text between the offers must come out intact all the same.
+    IrcNat nat(false);
+    LibAliasSetAliasPortRange(nat.la, 1024, 9999);  // 4-digit alias ports
+    connect_client(nat);
+    const std::string msg = privmsg("DCC CHAT chat " + kPrv1Decimal + " 50001") + "NOTICE bob :x\r\n" +
+                            privmsg("DCC SEND \"a b\" " + kPrv1Decimal + " 50002 7") +
+                            privmsg("DCC SEND c " + kPrv1Decimal + " 50003");
+    Packet p = tight_line(msg, kIsn + 1);
+    const std::size_t len = p.len();
+    REQUIRE(LibAliasOut(nat.la, p.data(), static_cast<int>(len)) == PKT_ALIAS_OK);
+    const std::string out = p.payload();
+    const unsigned p1 = offered_port(out, "chat "), p2 = offered_port(out, "\"a b\" "), p3 = offered_port(out, "c ");
+    for (unsigned port : {p1, p2, p3}) {
+        CHECK(port >= 1024);
+        CHECK(port <= 9999);
+    }
+    CHECK(out == privmsg("DCC CHAT chat " + kMasqDecimal + " " + std::to_string(p1)) + "NOTICE bob :x\r\n" +
+                     privmsg("DCC SEND \"a b\" " + kMasqDecimal + " " + std::to_string(p2) + " 7") +
+                     privmsg("DCC SEND c " + kMasqDecimal + " " + std::to_string(p3)));
+    CHECK(p.len() == len);
+    CHECK(checksums_ok(p));
+    CHECK(guard_intact(p, len));
+}
+
+TEST_CASE("irc refused rewrite leaves no link for the offer behind", "[irc][limits]") {
+    const std::string msg = privmsg("DCC CHAT chat " + kPrv1Decimal + " 5040");
+    IrcNat nat(true);  // the alias port is the offered one, so it is known
+    connect_client(nat);
+    // One byte short of the grown result: refused, untouched.
+    Packet p = tight_line(msg, kIsn + 1);
+    const std::size_t room = p.len() + kMasqDecimal.size() - kPrv1Decimal.size() - 1;
+    REQUIRE(LibAliasOut(nat.la, p.data(), static_cast<int>(room)) == PKT_ALIAS_OK);
+    CHECK(p.payload() == msg);
+    CHECK(checksums_ok(p));
+    CHECK(guard_intact(p, p.len()));
+    // Nobody was told of an alias port, so nothing outside may open one.
+    Packet syn = tcp_packet(ext2, 33333, masq, 5040, kSyn, 1);
+    nat.in(syn);
+    CHECK(syn.dst().s_addr == masq.s_addr);
+    CHECK(syn.dport() == 5040);
+
+    // The retransmission with room is rewritten and its link works.
+    Packet q = tight_line(msg, kIsn + 1);
+    REQUIRE(LibAliasOut(nat.la, q.data(), static_cast<int>(room + 1)) == PKT_ALIAS_OK);
+    CHECK(q.payload() == privmsg("DCC CHAT chat " + kMasqDecimal + " 5040"));
+    CHECK(checksums_ok(q));
+    CHECK(guard_intact(q, room + 1));
+    Packet syn2 = tcp_packet(ext2, 33334, masq, 5040, kSyn, 1);
+    REQUIRE(nat.in(syn2) == PKT_ALIAS_OK);
+    CHECK(syn2.dst().s_addr == prv1.s_addr);
 }

@@ -416,3 +416,71 @@ TEST_CASE("a PPTP call being cleared expires even without its Call-Disconnect-No
     CHECK(same(late.dst(), masq));
     CHECK(gre_call_id(late) == alias_id);
 }
+
+namespace {
+
+// GRE for `alias_id` from the server no longer reaches anybody inside.
+void gre_in_gone(libalias* la, uint16_t alias_id) {
+    Packet g = gre(ext, masq, alias_id);
+    const int r = LibAliasIn(la, g.data(), g.capacity());
+    CHECK((r == PKT_ALIAS_OK || r == PKT_ALIAS_IGNORED));
+    CHECK(same(g.dst(), masq));
+    CHECK(gre_call_id(g) == alias_id);
+    CHECK(ip_checksum_ok(g));
+}
+
+}  // namespace
+
+// RFC 2637 makes a Call ID unique only per control connection, so a server
+// may well answer two clients behind one alias address with the same one.
+TEST_CASE("the server's Call-Disconnect-Notify ends the right call when two clients got the same Call ID",
+          "[pptp]") {
+    const bool first_a = GENERATE(true, false);  // which client's call the server ends first
+    Nat nat;
+    Client a{prv1, 1700}, b{prv2, 1700};
+    a.connect(nat.la);
+    b.connect(nat.la);
+    const uint16_t alias_a = place_call(nat.la, a, 1, 0x4000);
+    const uint16_t alias_b = place_call(nat.la, b, 1, 0x4000);
+    REQUIRE(alias_a != alias_b);
+    gre_out_ok(nat.la, prv1, 0x4000);
+    gre_out_ok(nat.la, prv2, 0x4000);
+    gre_in_ok(nat.la, alias_a, prv1, 1);
+    gre_in_ok(nat.la, alias_b, prv2, 1);
+
+    Client& gone = first_a ? a : b;
+    Client& kept = first_a ? b : a;
+    const uint16_t alias_gone = first_a ? alias_a : alias_b, alias_kept = first_a ? alias_b : alias_a;
+    Packet cdn = gone.in(nat.la, message(CDN, 0x4000));
+    CHECK(cdn.be16(kPayload + 12) == 0x4000);  // the server's own id passes as is
+    gre_in_gone(nat.la, alias_gone);
+    // The other call, with the same server Call ID, still works both ways.
+    gre_in_ok(nat.la, alias_kept, kept.addr, 1);
+    gre_out_ok(nat.la, kept.addr, 0x4000);
+
+    kept.in(nat.la, message(CDN, 0x4000));
+    gre_in_gone(nat.la, alias_kept);
+}
+
+TEST_CASE("the server's Call-Clear-Request clears the right call when two clients got the same Call ID",
+          "[pptp]") {
+    Nat nat;
+    FakeClock clock;
+    clock.attach(nat.la);
+    Client a{prv1, 1800}, b{prv2, 1800};
+    a.connect(nat.la);
+    b.connect(nat.la);
+    const uint16_t alias_a = place_call(nat.la, a, 1, 0x0500);
+    const uint16_t alias_b = place_call(nat.la, b, 1, 0x0500);
+    // a's call was set up first, so b's peer link is the newer of the two
+    // sharing the inbound key (alias, server, 0, 0x0500).
+    Packet clear = a.in(nat.la, message(CCRQ, 0x0500));
+    CHECK(clear.be16(kPayload + 12) == 0x0500);
+    clock.now += 10;
+    gre_in_ok(nat.la, alias_a, prv1, 1);  // still draining
+    gre_out_ok(nat.la, prv1, 0x0500);
+    clock.now += 31;
+    gre_in_gone(nat.la, alias_a);
+    gre_in_ok(nat.la, alias_b, prv2, 1);
+    gre_out_ok(nat.la, prv2, 0x0500);
+}
