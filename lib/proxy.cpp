@@ -110,15 +110,22 @@ bool parse_port(std::string_view s, uint8_t proto, uint16_t& out) noexcept {
     return true;
 }
 
-// Splits on spaces and tabs, skipping empty tokens.
+// Every character isspace() accepts in the C locale.  libalias splits on
+// blanks only, but reads each value with sscanf("%d") or "%s %s", which stop
+// at any of these: natd and ipfw may hand over a line still ending in "\n"
+// or "\r\n", and libalias accepts it.
+constexpr std::string_view kSpace = " \t\r\n\v\f";
+
+// Splits on runs of whitespace, skipping empty tokens, so that leading and
+// trailing whitespace never makes a token of its own.
 class Tokens {
 public:
     explicit Tokens(std::string_view s) : rest_(s) {}
     bool next(std::string_view& tok) noexcept {
-        const std::size_t b = rest_.find_first_not_of(" \t");
+        const std::size_t b = rest_.find_first_not_of(kSpace);
         if (b == std::string_view::npos) return false;
         rest_.remove_prefix(b);
-        const std::size_t e = std::min(rest_.find_first_of(" \t"), rest_.size());
+        const std::size_t e = std::min(rest_.find_first_of(kSpace), rest_.size());
         tok = rest_.substr(0, e);
         rest_.remove_prefix(e);
         return true;
@@ -192,6 +199,8 @@ ParseResult parse_command(std::string_view cmd, ProxyRule& rule, int& delete_num
 
 int proxy_rule(Instance& la, const char* cmd) noexcept {
     if (!cmd) return -1;
+    // libalias skips leading blanks before it measures the command.
+    cmd += std::strspn(cmd, kSpace.data());
     const std::size_t len = strnlen(cmd, kMaxCommandLength + 1);
     if (len > kMaxCommandLength) return -1;
     char lowered[kMaxCommandLength + 1];

@@ -92,6 +92,50 @@ TEST_CASE("proxy rule: malformed rules fail and change nothing", "[proxy]") {
     for (uint16_t port : {80, 443, 8080}) CHECK_FALSE(proxied(nat, prv1, ext, port, proxy_server));
 }
 
+TEST_CASE("proxy rule: line ends and other whitespace separate tokens, as in libalias", "[proxy]") {
+    // natd and ipfw may pass a rule still ending in "\n" or "\r\n";
+    // libalias reads each value with sscanf, which stops at whitespace.
+    Nat nat;
+    CHECK(LibAliasProxyRule(nat.la, "port 80 server 10.0.0.9:3128\n") == 0);
+    CHECK(LibAliasProxyRule(nat.la, "port 8080\tserver 10.0.0.9:3128 rule 3\r\n") == 0);
+    CHECK(LibAliasProxyRule(nat.la, "\r\n server 10.0.0.9\r\nproto udp\n") == 0);
+
+    Packet web = tcp_packet(prv1, 40000, ext, 80, kSyn);
+    REQUIRE(nat.out(web) == PKT_ALIAS_OK);
+    CHECK(web.src().s_addr == masq.s_addr);
+    CHECK(web.dst().s_addr == proxy_server.s_addr);
+    CHECK(web.dport() == 3128);
+    CHECK(checksums_ok(web));
+    Packet alt = tcp_packet(prv1, 40001, ext, 8080, kSyn);
+    REQUIRE(nat.out(alt) == PKT_ALIAS_OK);
+    CHECK(alt.dst().s_addr == proxy_server.s_addr);
+    CHECK(alt.dport() == 3128);
+    Packet dns = udp_packet(prv1, 40002, ext, 53, "q");
+    REQUIRE(nat.out(dns) == PKT_ALIAS_OK);
+    CHECK(dns.dst().s_addr == proxy_server.s_addr);
+    CHECK(dns.dport() == 53);  // no server port: the destination port is kept
+    CHECK(checksums_ok(dns));
+
+    CHECK(LibAliasProxyRule(nat.la, "delete 3\r\n") == 0);
+    CHECK_FALSE(proxied(nat, prv2, ext, 8080, proxy_server));
+    CHECK(proxied(nat, prv2, ext, 80, proxy_server));
+
+    // Whitespace is a separator, never a licence for junk.
+    const char* bad[] = {
+        "server 10.0.0.9 rule 7abc\n",
+        "server 10.0.0.9:3128x\r\n",
+        "port 80\nserver 10.0.0.9 colour\n",
+        "delete 3\n4",
+        "\r\n\t \n",
+    };
+    for (const char* cmd : bad) {
+        INFO("rule: '" << cmd << "'");
+        CHECK(LibAliasProxyRule(nat.la, cmd) == -1);
+    }
+    CHECK(proxied(nat, prv3, ext, 80, proxy_server));
+    CHECK_FALSE(proxied(nat, prv3, ext, 8080, proxy_server));
+}
+
 TEST_CASE("proxy: no_encode redirects to the server and replies come back from the original destination",
           "[proxy]") {
     Nat nat;
