@@ -118,7 +118,7 @@ int unalias_out(Instance& la, void* ptr, int maxpacketsize) noexcept {
         if (!l) return PKT_ALIAS_IGNORED;
         uint8_t* cksum = l4 + (udp ? udp::kChecksum : tcp::kChecksum);
         set_l4_port(l4, l->src_port, cksum, udp);
-        set_addr_with_l4(d, ip::kSrc, l->src_addr, cksum, udp);
+        set_addr_with_l4(d, ip::kSrc, original_address(la, *l), cksum, udp);
         return PKT_ALIAS_OK;
     }
     if (d.proto == IPPROTO_ICMP) {
@@ -126,7 +126,7 @@ int unalias_out(Instance& la, void* ptr, int maxpacketsize) noexcept {
         Link* l = find_icmp_in(la, d.dst(), d.src(), load16(l4 + icmp::kId), false);
         if (!l) return PKT_ALIAS_IGNORED;
         csum::patch16(l4 + icmp::kId, l4 + icmp::kChecksum, l->src_port);
-        d.set_src(l->src_addr);
+        d.set_src(original_address(la, *l));
         return PKT_ALIAS_OK;
     }
     return PKT_ALIAS_IGNORED;

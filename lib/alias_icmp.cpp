@@ -117,7 +117,7 @@ int icmp_query_in(Instance& la, Datagram& d) noexcept {
     if (!l) return for_host ? PKT_ALIAS_OK : PKT_ALIAS_IGNORED;
     use_link(la, *l);
     csum::patch16(ic + icmp::kId, ic + icmp::kChecksum, l->src_port);
-    d.set_dst(l->src_addr);
+    d.set_dst(original_address(la, *l));
     return PKT_ALIAS_OK;
 }
 
@@ -170,12 +170,13 @@ int icmp_error_in(Instance& la, Datagram& d) noexcept {
         l = find_link_in(la, e.proto, e.src(), 0, e.dst(), 0, false);
     if (!l) return PKT_ALIAS_IGNORED;
     uint8_t* eipsum = e.ip + wire::ip::kChecksum;
-    patch_quoted32(e.ip + wire::ip::kSrc, l->src_addr, eipsum, pseudo_header_cksum(e), e.proto == IPPROTO_UDP, icsum);
+    const uint32_t inside = original_address(la, *l);
+    patch_quoted32(e.ip + wire::ip::kSrc, inside, eipsum, pseudo_header_cksum(e), e.proto == IPPROTO_UDP, icsum);
     if (e.proto == IPPROTO_UDP || e.proto == IPPROTO_TCP)
         patch_quoted16(e.l4, l->src_port, nullptr, e.l4_cksum(), e.proto == IPPROTO_UDP, icsum);
     else if (e.proto == IPPROTO_ICMP)
         patch_quoted16(e.l4 + icmp::kId, l->src_port, e.l4_cksum(), nullptr, false, icsum);
-    d.set_dst(l->src_addr);
+    d.set_dst(inside);
     return PKT_ALIAS_OK;
 }
 

@@ -57,7 +57,7 @@ int proto_alias_in(Instance& la, Datagram& d) noexcept {
     Link* l = find_proto_in(la, d.src(), d.dst(), d.proto, &for_host);
     if (!l) return for_host ? PKT_ALIAS_OK : la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
     use_link(la, *l);
-    d.set_dst(l->src_addr);
+    d.set_dst(original_address(la, *l));
     return PKT_ALIAS_OK;
 }
 

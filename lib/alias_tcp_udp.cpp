@@ -82,7 +82,10 @@ namespace {
 // Returns 0 with `l` set when translation goes on, else the final result.
 inline int outbound_link(Instance& la, Datagram& d, L4& v, uint8_t proto, bool create, Link*& l) noexcept {
     const bool udp = proto == IPPROTO_UDP;
-    const ProxyTarget proxy = la.proxy ? proxy_check(la, d.src(), d.dst(), v.dport(), proto) : ProxyTarget{};
+    // libalias consults TCP proxy rules only when it may create the link;
+    // LibAliasOutTry's probe leaves a TCP packet as it found it.
+    const bool consult_proxy = la.proxy && (create || udp);
+    const ProxyTarget proxy = consult_proxy ? proxy_check(la, d.src(), d.dst(), v.dport(), proto) : ProxyTarget{};
     if (proxy.type == kProxyNone && (la.mode & PKT_ALIAS_PROXY_ONLY)) return PKT_ALIAS_OK;
     const uint32_t orig_dst = d.dst();
     const uint16_t orig_dport = v.dport();
@@ -154,7 +157,7 @@ int tcp_alias_in(Instance& la, Datagram& d) noexcept {
     if (!l) return for_host ? PKT_ALIAS_OK : la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
     use_link(la, *l);
     uint32_t aaddr = effective_alias(la, *l);
-    uint32_t oaddr = l->src_addr;
+    uint32_t oaddr = original_address(la, *l);
     uint16_t aport = v.dport();
     // The handler sees the destination port already restored, so the chain
     // is asked about that port.  Without a chain, every rewrite below shares
@@ -203,7 +206,7 @@ int udp_alias_in(Instance& la, Datagram& d) noexcept {
     if (!l) return for_host ? PKT_ALIAS_OK : la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
     use_link(la, *l);
     uint32_t aaddr = effective_alias(la, *l);
-    uint32_t oaddr = l->src_addr;
+    uint32_t oaddr = original_address(la, *l);
     uint16_t aport = v.dport();
     // As in tcp_alias_in: one checksum update unless a handler looks between.
     const bool chain = handlers_may_want(kClassUdp, v.sport(), l->src_port);

@@ -39,6 +39,22 @@ bool drop_if_expired(Instance& la, Link* l) noexcept {
     return true;
 }
 
+// The NAT host's own traffic may belong to a link made for "the alias
+// address" (local address 0), whatever that address is today.
+inline bool from_nat_host(const Instance& la, uint32_t src) noexcept {
+    return la.any_source_links && src != 0 && src == la.alias_addr;
+}
+
+// Unsolicited traffic for the NAT host itself needs no state (libalias
+// would create a link for every probe of a port scan): the host's answers
+// keep their address and port anyway (choose_alias_port).  Traffic for any
+// other address that nothing redirects (a public host routed through the
+// NAT, another address of the NAT host) gets libalias's identity link, so
+// that its answer leaves as it was sent instead of masqueraded.
+bool stays_with_nat_host(const Instance& la, uint32_t target, uint32_t alias) noexcept {
+    return target == alias && (la.alias_addr == 0 || alias == la.alias_addr);
+}
+
 bool port_taken(Instance& la, const Link& f, uint16_t aport) noexcept {
     const uint32_t alias = f.alias_addr;
     if (la.links.find_in_before_insert(FlowKey::in(alias, f.dst_addr, aport, f.dst_port, f.type))) return true;
@@ -116,6 +132,7 @@ bool choose_alias_port(Instance& la, Link& f, int* sockfd) noexcept {
 void count_link(Instance& la, const Link& l, int sign) noexcept {
     if (l.partial()) la.partial_links += sign;
     if (l.alias_addr == 0 && l.type != kLinkFragmentId) la.any_alias_links += sign;
+    if (l.src_addr == 0 && l.type != kLinkFragmentId) la.any_source_links += sign;
     if (l.type == kLinkAddress) la.addr_links += sign;
     la.live_by_kind[kind_index(l.type)] += sign;
 }
@@ -193,9 +210,9 @@ uint32_t timeout_for_type(uint16_t type) noexcept {
 
 uint32_t find_alias_address(Instance& la, uint32_t original) noexcept {
     if (la.addr_links) {
-        if (Link* l = probe_out(la, kLinkAddress, original, 0, 0, 0)) {
-            if (l->alias_addr) return l->alias_addr;
-        }
+        Link* l = probe_out(la, kLinkAddress, original, 0, 0, 0);
+        if (!l && from_nat_host(la, original)) l = probe_out(la, kLinkAddress, 0, 0, 0, 0);
+        if (l && l->alias_addr) return l->alias_addr;
     }
     return la.alias_addr ? la.alias_addr : original;
 }
@@ -240,7 +257,7 @@ Link* add_link(Instance& la, uint32_t src, uint32_t dst, uint32_t alias, uint16_
     }
     const bool permanent = extra_flags & kPermanent;
     const uint32_t timeout = permanent ? 0 : timeout_for_type(type);
-    const bool index_out = type != kLinkFragmentId;
+    bool index_out = type != kLinkFragmentId;
 
     // Same in-key as a live link: a redirect or a protocol link (many hosts
     // to one peer) takes over the key, newest first, as libalias's lists do.
@@ -250,6 +267,14 @@ Link* add_link(Instance& la, uint32_t src, uint32_t dst, uint32_t alias, uint16_
     if (same_out && same_out == same_in && !same_out->permanent()) {
         delete_link(la, same_out);
         same_in = same_out = nullptr;
+    }
+    if (same_out && permanent && same_out->permanent()) {
+        // A second redirect of the same inside endpoint (one server published
+        // on two ports or addresses): as in libalias, the older one keeps
+        // answering for the endpoint's outbound traffic, and the new one only
+        // adds its inbound key.
+        index_out = false;
+        same_out = nullptr;
     }
     if (same_out) {
         if (same_out->permanent() || !permanent) {
@@ -331,11 +356,30 @@ namespace {
     return l;
 }
 
+// The rest of find_link_out once the exact key missed: the wildcard keys,
+// then, for the NAT host's own traffic, all of them again with local
+// address 0 (libalias's FindLinkOut retries the same way).
+[[gnu::noinline]] Link* find_link_out_slow(Instance& la, uint16_t type, uint32_t src, uint16_t sport, uint32_t dst,
+                                           uint16_t dport, bool replace_partial) noexcept {
+    Link* l = la.partial_links ? find_partial_out(la, type, src, sport, dst, dport, replace_partial) : nullptr;
+    if (l || !from_nat_host(la, src)) return l;
+    l = search_out(la, type, 0, sport, dst, dport);
+    if (!l && la.partial_links) l = find_partial_out(la, type, 0, sport, dst, dport, replace_partial);
+    return l;
+}
+
+// After the exact key missed, without replacing partial links: only the
+// NAT host's own traffic has a second exact key, with local address 0.
+[[gnu::noinline]] Link* find_host_out(Instance& la, uint16_t type, uint32_t src, uint16_t sport, uint32_t dst,
+                                      uint16_t dport) noexcept {
+    return from_nat_host(la, src) ? search_out(la, type, 0, sport, dst, dport) : nullptr;
+}
+
 [[gnu::always_inline]] inline Link* find_link_out_inline(Instance& la, uint16_t type, uint32_t src, uint16_t sport,
                                                          uint32_t dst, uint16_t dport, bool replace_partial) noexcept {
     Link* l = search_out_inline(la, type, src, sport, dst, dport);
-    if (l || !la.partial_links) return l;
-    return find_partial_out(la, type, src, sport, dst, dport, replace_partial);
+    if (l || (!la.partial_links && !la.any_source_links)) return l;
+    return find_link_out_slow(la, type, src, sport, dst, dport, replace_partial);
 }
 
 // The wildcard half of find_in_for_alias, for when the exact key missed.
@@ -434,7 +478,14 @@ namespace {
 
 Link* find_udp_tcp_out(Instance& la, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto,
                        bool create) noexcept {
-    Link* l = find_link_out_inline(la, proto, src, sport, dst, dport, true);
+    // Without `create` (LibAliasOutTry's probe) only a link made for this
+    // very flow answers, as in libalias: turning a redirect or an EIM mapping
+    // into a flow link would change the table, and natd -globalport probes
+    // every instance in turn.
+    Link* l = search_out_inline(la, proto, src, sport, dst, dport);
+    if (!l && (la.partial_links || la.any_source_links))
+        l = create ? find_link_out_slow(la, proto, src, sport, dst, dport, true)
+                   : find_host_out(la, proto, src, sport, dst, dport);
     const bool eim = proto == IPPROTO_UDP && (la.mode & PKT_ALIAS_UDP_EIM);
     if (l) {
         if (eim && !(l->flags & kEimMapping)) {
@@ -453,9 +504,7 @@ namespace {
 [[gnu::noinline]] Link* create_udp_tcp_in(Instance& la, uint32_t dst, uint32_t alias, uint16_t dport, uint16_t aport,
                                           uint8_t proto, bool* for_host) noexcept {
     const uint32_t target = find_original_address(la, alias);
-    // Unsolicited traffic for the NAT host itself needs no state (libalias
-    // would create a link for every probe of a port scan).
-    if (target == alias) {
+    if (stays_with_nat_host(la, target, alias)) {
         if (for_host) *for_host = true;
         return nullptr;
     }
@@ -464,9 +513,22 @@ namespace {
 
 }  // namespace
 
+namespace {
+
+// Replies count as use of the endpoint's mapping too: a host that mostly
+// receives must not lose its port, nor see it handed to another host while
+// its flows still arrive on it.
+[[gnu::noinline]] void refresh_eim_mapping(Instance& la, const Link& flow) noexcept {
+    if (flow.flags & kEimMapping) return;
+    if (Link* m = probe_out(la, IPPROTO_UDP, flow.src_addr, flow.src_port, 0, 0)) use_link(la, *m);
+}
+
+}  // namespace
+
 Link* find_udp_tcp_in(Instance& la, uint32_t dst, uint32_t alias, uint16_t dport, uint16_t aport, uint8_t proto,
                       bool create, bool* for_host) noexcept {
     Link* l = find_link_in_inline(la, proto, alias, aport, dst, dport, create);
+    if ((la.mode & PKT_ALIAS_UDP_EIM) && l && proto == IPPROTO_UDP) refresh_eim_mapping(la, *l);
     if (l || !create || (la.mode & PKT_ALIAS_DENY_INCOMING)) return l;
     return create_udp_tcp_in(la, dst, alias, dport, aport, proto, for_host);
 }
@@ -482,7 +544,7 @@ Link* find_icmp_in(Instance& la, uint32_t dst, uint32_t alias, uint16_t id_alias
     Link* l = find_link_in(la, IPPROTO_ICMP, alias, id_alias, dst, 0, false);
     if (l || !create || (la.mode & PKT_ALIAS_DENY_INCOMING)) return l;
     const uint32_t target = find_original_address(la, alias);
-    if (target == alias) {
+    if (stays_with_nat_host(la, target, alias)) {
         if (for_host) *for_host = true;
         return nullptr;
     }
@@ -499,7 +561,7 @@ Link* find_proto_in(Instance& la, uint32_t dst, uint32_t alias, uint8_t proto, b
     Link* l = find_link_in(la, proto, alias, 0, dst, 0, true);
     if (l || (la.mode & PKT_ALIAS_DENY_INCOMING)) return l;
     const uint32_t target = find_original_address(la, alias);
-    if (target == alias) {
+    if (stays_with_nat_host(la, target, alias)) {
         if (for_host) *for_host = true;
         return nullptr;
     }
@@ -520,7 +582,10 @@ namespace {
 
 void tcp_set_state(Instance& la, Link& l, bool inbound, uint8_t state) noexcept {
     const uint8_t other = inbound ? l.tcp_out : l.tcp_in;
-    if (state == kTcpDisconnected) {
+    if (l.permanent()) {
+        // The state still counts: RedirectDynamic gives the link the timeout
+        // its connection has reached (tcp_timeout_for_state).
+    } else if (state == kTcpDisconnected) {
         la.links.set_timeout(l, other != kTcpConnected ? kTcpExpireDeadSeconds : kTcpExpireSingleDeadSeconds, la.now);
     } else if (state == kTcpConnected && other == kTcpConnected) {
         la.links.set_timeout(l, kTcpExpireConnectedSeconds, la.now);
@@ -534,9 +599,19 @@ void tcp_set_state(Instance& la, Link& l, bool inbound, uint8_t state) noexcept 
 
 }  // namespace
 
+uint32_t tcp_timeout_for_state(const Link& l) noexcept {
+    const bool in_closed = l.tcp_in == kTcpDisconnected, out_closed = l.tcp_out == kTcpDisconnected;
+    if (in_closed || out_closed) {
+        const bool other_open = in_closed ? l.tcp_out == kTcpConnected : l.tcp_in == kTcpConnected;
+        return other_open && !(in_closed && out_closed) ? kTcpExpireSingleDeadSeconds : kTcpExpireDeadSeconds;
+    }
+    if (l.tcp_in == kTcpConnected && l.tcp_out == kTcpConnected) return kTcpExpireConnectedSeconds;
+    return kTcpExpireInitialSeconds;
+}
+
 void tcp_monitor(Instance& la, Link& l, uint8_t flags, bool inbound) noexcept {
-    // Redirect links keep their permanence whatever the flags say.
-    if (l.permanent()) return;
+    // Redirect links follow the state too (as libalias's SetStateIn/Out do)
+    // but keep their permanence whatever the flags say (tcp_set_state).
     const uint8_t state = inbound ? l.tcp_in : l.tcp_out;
     if (state == kTcpNotConnected) {
         if (flags & wire::tcp::kRst)
@@ -592,7 +667,9 @@ int delta_ack_in(const Link& l, uint32_t ack_host) noexcept {
 
 void flush_links(Instance& la, bool keep_permanent) noexcept {
     la.links.clear(keep_permanent);
-    if (!keep_permanent) la.fragments.clear();
+    // Saved fragments are dynamic state too (libalias keeps them as links,
+    // which an address change clears with the rest).
+    la.fragments.clear();
 }
 
 }  // namespace nalias

@@ -61,6 +61,12 @@ uint32_t timeout_for_type(uint16_t type) noexcept;
 inline uint32_t effective_alias(const Instance& la, const Link& l) noexcept {
     return l.alias_addr ? l.alias_addr : la.alias_addr;
 }
+// A link with local address 0 (a redirect to "the alias address") stands for
+// the NAT host itself, whatever its address is when the packet arrives
+// (libalias's GetOriginalAddress).
+inline uint32_t original_address(const Instance& la, const Link& l) noexcept {
+    return l.src_addr ? l.src_addr : la.alias_addr;
+}
 
 // Address mapping for the no-port paths (RedirectAddr, SetTarget).
 uint32_t find_alias_address(Instance& la, uint32_t original) noexcept;
@@ -101,6 +107,8 @@ void set_expire(Instance& la, Link& l, int seconds) noexcept;  // 0 delete, -1 p
 // the direction's state (no SYN or RST before the connection, no FIN or RST
 // during it, anything after it).
 void tcp_monitor(Instance& la, Link& l, uint8_t tcp_flags, bool inbound) noexcept;
+// The timeout the link's connection state calls for (RedirectDynamic).
+uint32_t tcp_timeout_for_state(const Link& l) noexcept;
 // Indexed by the 4-bit state field, so any value it can hold is in bounds.
 inline constexpr uint8_t kTcpStateTriggers[16] = {wire::tcp::kSyn | wire::tcp::kRst,
                                                   wire::tcp::kFin | wire::tcp::kRst, 0};

@@ -2,6 +2,7 @@
 #include "fragments.hpp"
 
 #include <cstdlib>
+#include <iterator>
 
 namespace nalias {
 
@@ -22,10 +23,11 @@ bool FragmentStore::save(void* buffer, uint32_t src, uint16_t id, uint32_t now) 
 
 void* FragmentStore::take(uint32_t src, uint16_t id) noexcept {
     if (!saved_) return nullptr;
-    for (auto it = saved_->begin(); it != saved_->end(); ++it) {
+    // Newest first, the order libalias's list of fragment links gives.
+    for (auto it = saved_->rbegin(); it != saved_->rend(); ++it) {
         if (it->src == src && it->id == id) {
             void* b = it->buffer;
-            saved_->erase(it);
+            saved_->erase(std::next(it).base());
             return b;
         }
     }

@@ -104,11 +104,13 @@ struct libalias {
     bool new_default_link = false;
     bool create_failed = false;  // this packet needed a link the limit or memory refused
 
-    // Links whose remote address or port is a wildcard, and links whose alias
-    // address follows the instance's: lookups try the extra wildcard keys
-    // only while such links exist, so misses stay one probe.
+    // Links whose remote address or port is a wildcard, links whose alias
+    // address follows the instance's, and links whose local address does:
+    // lookups try the extra wildcard keys only while such links exist, so
+    // misses stay one probe.
     std::size_t partial_links = 0;
     std::size_t any_alias_links = 0;
+    std::size_t any_source_links = 0;    // local address 0: the NAT host's own services
     std::size_t addr_links = 0;          // RedirectAddr links
     unsigned live_by_kind[8] = {};       // icmp udp tcp sctp pptp proto frag_id address (lib/db.cpp kind_index)
     unsigned placeholder_sockets = 0;    // USE_SOCKETS sockets held by links

@@ -3,11 +3,14 @@
 
 #include "db.hpp"
 #include "log.hpp"
+#include "proxy.hpp"
 #include "translate.hpp"
 
 #include <netinet/in.h>
 
+#include <memory>
 #include <new>
+#include <utility>
 
 namespace nalias {
 
@@ -28,15 +31,28 @@ bool owns_redirect(Instance& la, const Link* l) noexcept {
 
 Instance* init_instance(Instance* la) noexcept {
     if (!la) return new (std::nothrow) Instance();
-    // Reset in place: the same pointer, every link and setting back to the
-    // defaults.  The nalias extensions (clock, link limit) survive.
+    // Reset in place: the same pointer, every link gone, and the settings
+    // libalias's LibAliasInit resets (alias and target address, port range,
+    // mode) back to their defaults.  What libalias leaves alone survives:
+    // the proxy rules, the Skinny port and the firewall rule range, which
+    // natd and ipfw set once at start-up and do not repeat after a reset.
+    // The nalias extensions (clock, link limit) survive too; the IPsec
+    // module is reset (docs/ipsec.md).  Moving the rules out and back
+    // allocates nothing, so the reset still cannot fail.
     const libalias_clock_fn clock = la->clock;
     void* clock_ctx = la->clock_ctx;
     const std::size_t limit = la->links.limit();
+    std::unique_ptr<ProxyRules> proxy = std::move(la->proxy);
+    const unsigned skinny_port = la->skinny_port;
+    const unsigned fw_base = la->fw_base, fw_num = la->fw_num;
     la->~Instance();
     new (la) Instance();
     la->links.set_limit(limit);
     if (clock) set_clock(*la, clock, clock_ctx);
+    la->proxy = std::move(proxy);
+    la->skinny_port = skinny_port;
+    la->fw_base = fw_base;
+    la->fw_num = fw_num;
     return la;
 }
 
@@ -97,8 +113,11 @@ Link* redirect_proto(Instance& la, uint32_t src, uint32_t dst, uint32_t alias, u
 }
 
 int redirect_dynamic(Instance& la, Link* l) noexcept {
-    if (!owns_redirect(la, l) || l->partial()) return -1;
-    la.links.set_timeout(*l, timeout_for_type(l->type), la.now);
+    // libalias refuses any link with an unknown remote address or port, so
+    // address and protocol redirects too (they have no port).
+    if (!owns_redirect(la, l) || l->dst_addr == 0 || l->dst_port == 0) return -1;
+    const uint32_t timeout = l->type == IPPROTO_TCP ? tcp_timeout_for_state(*l) : timeout_for_type(l->type);
+    la.links.set_timeout(*l, timeout, la.now);
     return 0;
 }
 

@@ -8,7 +8,9 @@
 #include "packet.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 using namespace test;
@@ -83,6 +85,61 @@ TEST_CASE("re-initialising an instance keeps the pointer and restores defaults",
     Packet n = udp_packet(prv1, 5001, ext, 53);
     REQUIRE(LibAliasOut(la, n.data(), n.capacity()) == PKT_ALIAS_OK);
     CHECK(n.sport() >= 0x8000);
+    LibAliasUninit(la);
+}
+
+TEST_CASE("re-initialising an instance keeps the proxy rules and the Skinny port, as libalias does", "[instance]") {
+    // libalias's LibAliasInit(la) drops the links and resets addresses, port
+    // range and mode, but leaves the proxy list, the Skinny port and the
+    // firewall range alone; natd sets them once and never again.
+    const in_addr proxy_server = addr("10.0.0.9");
+    libalias* la = LibAliasInit(nullptr);
+    REQUIRE(la != nullptr);
+    LibAliasSetAddress(la, masq);
+    REQUIRE(LibAliasProxyRule(la, "port 80 server 10.0.0.9:3128") == 0);
+    LibAliasSetSkinnyPort(la, 2443);
+    LibAliasSetFWBase(la, 1000, 100);  // not observable on Linux; kept like the rest
+    Packet before = tcp_packet(prv1, 40000, ext, 80, kSyn);
+    REQUIRE(LibAliasOut(la, before.data(), before.capacity()) == PKT_ALIAS_OK);
+    REQUIRE(before.dst().s_addr == proxy_server.s_addr);
+
+    REQUIRE(LibAliasInit(la) == la);
+    CHECK(probe_mode(la) == kDefaultMode);
+    alias_stats st{};
+    REQUIRE(LibAliasGetStats(la, &st) == 0);
+    CHECK(st.total == 0);
+    LibAliasSetAddress(la, masq);
+
+    // The proxy rule still sends a new web flow to the server.
+    Packet web = tcp_packet(prv2, 40001, ext, 80, kSyn);
+    REQUIRE(LibAliasOut(la, web.data(), web.capacity()) == PKT_ALIAS_OK);
+    CHECK(web.src().s_addr == masq.s_addr);
+    CHECK(web.dst().s_addr == proxy_server.s_addr);
+    CHECK(web.dport() == 3128);
+    CHECK(checksums_ok(web));
+
+    // The Skinny handler still listens on 2443: a phone's Register gets the
+    // alias address in place of its own (48 bytes: header 12, name 16, ...).
+    auto le32 = [](uint32_t v) {
+        return std::string{static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+                           static_cast<char>(v >> 24)};
+    };
+    const std::string phone(reinterpret_cast<const char*>(&prv1), 4);
+    const std::string reg = le32(40) + le32(0) + le32(0x0001) + std::string("SEP001122AABBCC\0", 16) + le32(0) +
+                            le32(1) + phone + le32(7) + le32(5);
+    Packet sk = tcp_packet(prv1, 51000, ext, 2443, kAck | kPsh, 100, 1, reg);
+    REQUIRE(LibAliasOut(la, sk.data(), sk.capacity()) == PKT_ALIAS_OK);
+    in_addr announced;
+    std::memcpy(&announced, &sk.buf[40 + 36], 4);
+    CHECK(announced.s_addr == masq.s_addr);
+    CHECK(checksums_ok(sk));
+
+    // The kept rule is an ordinary rule: it can still be deleted.
+    REQUIRE(LibAliasProxyRule(la, "delete 0") == 0);
+    Packet direct = tcp_packet(prv3, 40002, ext, 80, kSyn);
+    REQUIRE(LibAliasOut(la, direct.data(), direct.capacity()) == PKT_ALIAS_OK);
+    CHECK(direct.dst().s_addr == ext.s_addr);
+    CHECK(direct.dport() == 80);
     LibAliasUninit(la);
 }
 

@@ -313,6 +313,32 @@ TEST_CASE("UDP_EIM hairpinning: inside hosts reach each other's mappings", "[nat
     CHECK(checksums_ok(h));
 }
 
+// A host that mostly receives (a media stream, a peer found through STUN)
+// keeps its mapping as long as any of its flows is in use, in either
+// direction: its port neither changes nor goes to another host.
+TEST_CASE("UDP_EIM: replies keep the endpoint's mapping alive", "[natout][eim]") {
+    Nat nat(masq, PKT_ALIAS_UDP_EIM, ~0u);
+    LibAliasSetAliasPortRange(nat.la, 40000, 40000);  // one port: any reuse would show
+    FakeClock clock;
+    clock.attach(nat.la);
+    Packet hello = udp_packet(prv1, 5000, ext, 3478);
+    REQUIRE(nat_ok(nat.la, hello, masq) == 40000);
+    for (int i = 0; i < 6; ++i) {  // 180 s of replies, three timeouts' worth, the host silent
+        clock.now += 30;
+        udp_unnat_ok(nat.la, ext, 3478, masq, 40000, prv1, 5000);
+    }
+    // Another host cannot take the port ...
+    Packet other = udp_packet(prv2, 6000, ext2, 53);
+    const Packet unchanged = other;
+    CHECK(nat.out(other) == PKT_ALIAS_IGNORED);
+    CHECK(other.buf == unchanged.buf);
+    // ... a new remote still reaches the first host (endpoint-independent filtering) ...
+    udp_unnat_ok(nat.la, ext2, 9999, masq, 40000, prv1, 5000);
+    // ... and the host's next destination gets the same port.
+    Packet next = udp_packet(prv1, 5000, pub, 53);
+    CHECK(nat_ok(nat.la, next, masq) == 40000);
+}
+
 TEST_CASE("random UDP flows in batches all map back", "[natout]") {
     Nat nat(masq);
     std::mt19937 rng(0x0b61);

@@ -277,6 +277,44 @@ TEST_CASE("RedirectDynamic makes a fully specified redirect one-shot", "[natin]"
     LibAliasRedirectDelete(la, full);
 }
 
+// libalias tracks TCP state on redirect links too, so a connection that
+// was up when RedirectDynamic made its link dynamic keeps the established
+// timeout; and address and protocol redirects have no remote port, so they
+// cannot be made dynamic at all.
+TEST_CASE("RedirectDynamic on a connected TCP redirect keeps the connection's timeout", "[natin]") {
+    Nat nat(masq, PKT_ALIAS_DENY_INCOMING, PKT_ALIAS_DENY_INCOMING);
+    FakeClock clock;
+    clock.attach(nat.la);
+    alias_link* full = LibAliasRedirectPort(nat.la, prv1, htons(80), ext, htons(40000), masq, htons(8080), IPPROTO_TCP);
+    REQUIRE(full != nullptr);
+    Packet syn = tcp_packet(ext, 40000, masq, 8080, kSyn);
+    REQUIRE(nat.in(syn) == PKT_ALIAS_OK);
+    Packet syn_ack = tcp_packet(prv1, 80, ext, 40000, kSyn | kAck);
+    REQUIRE(nat.out(syn_ack) == PKT_ALIAS_OK);
+    REQUIRE(LibAliasRedirectDynamic(nat.la, full) == 0);
+    unsigned timeout = 0;
+    LibAliasForEachLink(
+        nat.la,
+        [](const alias_link_info* li, void* ctx) {
+            if (li->proto == IPPROTO_TCP && li->alias_port == htons(8080)) *static_cast<unsigned*>(ctx) = li->timeout;
+            return 0;
+        },
+        &timeout);
+    CHECK(timeout == 86400);
+    clock.now += 3600;  // an hour idle: long past the 300 s of a connection never seen
+    Packet ack = tcp_packet(ext, 40000, masq, 8080, kAck);
+    REQUIRE(nat.in(ack) == PKT_ALIAS_OK);
+    CHECK(same(ack.dst(), prv1));
+    CHECK(checksums_ok(ack));
+
+    alias_link* address = LibAliasRedirectAddr(nat.la, prv2, pub);
+    REQUIRE(address != nullptr);
+    CHECK(LibAliasRedirectDynamic(nat.la, address) == -1);
+    alias_link* proto = LibAliasRedirectProto(nat.la, prv2, ext, pub, 47);
+    REQUIRE(proto != nullptr);
+    CHECK(LibAliasRedirectDynamic(nat.la, proto) == -1);
+}
+
 TEST_CASE("TCP port forwarding: a connection through a redirect", "[natin]") {
     Nat nat(masq, PKT_ALIAS_DENY_INCOMING, PKT_ALIAS_DENY_INCOMING);
     REQUIRE(LibAliasRedirectPort(nat.la, prv1, htons(80), any_addr, 0, masq, htons(8080), IPPROTO_TCP) != nullptr);
@@ -298,4 +336,50 @@ TEST_CASE("TCP port forwarding: a connection through a redirect", "[natin]") {
     // Other ports stay closed under DENY_INCOMING.
     Packet other = tcp_packet(ext, 40001, masq, 8081, kSyn);
     CHECK(nat.in(other) == PKT_ALIAS_IGNORED);
+}
+
+// A public host routed through the NAT (or another address of the NAT box)
+// with no redirect: libalias makes an identity link for the unsolicited
+// packet, so the host's answer leaves as it was sent, not masqueraded.
+TEST_CASE("unsolicited traffic for a routed public host: its answers leave unchanged", "[natin]") {
+    Nat nat(masq);
+    const in_addr routed = addr("85.214.10.20");
+    Packet syn = tcp_packet(ext, 5001, routed, 80, kSyn);
+    const Packet syn_before = syn;
+    REQUIRE(nat.in(syn) == PKT_ALIAS_OK);
+    CHECK(syn.buf == syn_before.buf);
+    Packet syn_ack = tcp_packet(routed, 80, ext, 5001, kSyn | kAck);
+    const Packet syn_ack_before = syn_ack;
+    REQUIRE(nat.out(syn_ack) == PKT_ALIAS_OK);
+    CHECK(syn_ack.buf == syn_ack_before.buf);
+
+    Packet query = udp_packet(ext, 33000, routed, 53, "q");
+    REQUIRE(nat.in(query) == PKT_ALIAS_OK);
+    Packet answer = udp_packet(routed, 53, ext, 33000, "a");
+    const Packet answer_before = answer;
+    REQUIRE(nat.out(answer) == PKT_ALIAS_OK);
+    CHECK(answer.buf == answer_before.buf);
+
+    Packet ping = icmp_echo(ext, routed, 77, 1);
+    REQUIRE(nat.in(ping) == PKT_ALIAS_OK);
+    Packet pong = icmp_echo(routed, ext, 77, 1, true);
+    const Packet pong_before = pong;
+    REQUIRE(nat.out(pong) == PKT_ALIAS_OK);
+    CHECK(pong.buf == pong_before.buf);
+
+    Packet tunnel_in = ip_packet(41, ext, routed, 40);
+    REQUIRE(nat.in(tunnel_in) == PKT_ALIAS_OK);
+    Packet tunnel_out = ip_packet(41, routed, ext, 40);
+    const Packet tunnel_before = tunnel_out;
+    REQUIRE(nat.out(tunnel_out) == PKT_ALIAS_OK);
+    CHECK(tunnel_out.buf == tunnel_before.buf);
+
+    // The NAT host's own address still costs no link per probe.
+    alias_stats st{};
+    REQUIRE(LibAliasGetStats(nat.la, &st) == 0);
+    const unsigned links = st.total;
+    Packet probe = tcp_packet(ext, 5002, masq, 22, kSyn);
+    REQUIRE(nat.in(probe) == PKT_ALIAS_OK);
+    REQUIRE(LibAliasGetStats(nat.la, &st) == 0);
+    CHECK(st.total == links);
 }

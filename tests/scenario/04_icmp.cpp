@@ -160,6 +160,24 @@ TEST_CASE("inbound errors about an outbound UDP flow are translated inside and o
     }
 }
 
+// libalias ignores errors about protocols without ports; translating them
+// through the quoted flow's link lets path MTU discovery work for a GRE or
+// ESP tunnel behind the NAT (RFC 5508 REQ-3).
+TEST_CASE("inbound fragmentation-needed about an outbound GRE flow is translated", "[icmp][error]") {
+    Nat nat(masq, 0, ~0u);
+    Packet gre = ip_packet(47, prv1, ext, 24);
+    REQUIRE(nat.out(gre) == PKT_ALIAS_OK);
+    REQUIRE(same(gre.src(), masq));
+    Packet err = icmp_error(ext2, masq, kUnreach, 4, gre, 8);
+    REQUIRE(nat.in(err) == PKT_ALIAS_OK);
+    CHECK(same(err.dst(), prv1));
+    CHECK(checksums_ok(err));
+    Packet q = quoted(err);
+    CHECK(same(q.src(), prv1));
+    CHECK(same(q.dst(), ext));
+    CHECK(ip_checksum_ok(q));
+}
+
 TEST_CASE("inbound error about TCP with only 8 quoted bytes", "[icmp][error]") {
     Nat nat(masq, 0, ~0u);
     Packet syn = tcp_packet(prv1, 40000, ext, 443, kSyn, 1);

@@ -151,11 +151,40 @@ TEST_CASE("OutTry with create=0 translates known flows only", "[redirect][outtry
     CHECK(same(second.src(), masq));
     CHECK(second.sport() == first.sport());
     CHECK(checksums_ok(second));
-    // A flow that matches a redirect is known too.
+    // A redirect's server talking to a new peer has no link of its own yet:
+    // as in libalias (FindLinkOut without replace_partial_links), the probe
+    // does not turn the redirect into one ...
     REQUIRE(LibAliasRedirectPort(nat.la, prv2, htons(80), any_addr, 0, masq, htons(8080), IPPROTO_TCP) != nullptr);
+    REQUIRE(LibAliasGetStats(nat.la, &st) == 0);
+    const unsigned links_before = st.total;
     Packet srv = tcp_packet(prv2, 80, ext, 40000, kSyn | kAck);
-    REQUIRE(LibAliasOutTry(nat.la, srv.data(), srv.capacity(), 0) == PKT_ALIAS_OK);
-    CHECK(srv.sport() == 8080);
+    const Packet srv_before = srv;
+    CHECK(LibAliasOutTry(nat.la, srv.data(), srv.capacity(), 0) == PKT_ALIAS_IGNORED);
+    CHECK(srv.buf == srv_before.buf);
+    REQUIRE(LibAliasGetStats(nat.la, &st) == 0);
+    CHECK(st.total == links_before);
+    // ... while a connection the redirect let in is known.
+    Packet let_in = tcp_packet(ext, 40001, masq, 8080, kSyn);
+    REQUIRE(nat.in(let_in) == PKT_ALIAS_OK);
+    Packet answer = tcp_packet(prv2, 80, ext, 40001, kSyn | kAck);
+    REQUIRE(LibAliasOutTry(nat.la, answer.data(), answer.capacity(), 0) == PKT_ALIAS_OK);
+    CHECK(answer.sport() == 8080);
+    CHECK(checksums_ok(answer));
+}
+
+TEST_CASE("OutTry with create=0 leaves TCP proxy rules alone", "[redirect][outtry][proxy]") {
+    Nat nat(masq, 0, ~0u);
+    REQUIRE(LibAliasProxyRule(nat.la, "port 80 server 10.0.0.99:3128") == 0);
+    Packet probe = tcp_packet(prv1, 40000, ext, 80, kSyn);
+    const Packet before = probe;
+    CHECK(LibAliasOutTry(nat.la, probe.data(), probe.capacity(), 0) == PKT_ALIAS_IGNORED);
+    CHECK(probe.buf == before.buf);
+    // With create=1 the same packet goes to the proxy.
+    Packet real = tcp_packet(prv1, 40000, ext, 80, kSyn);
+    REQUIRE(LibAliasOutTry(nat.la, real.data(), real.capacity(), 1) == PKT_ALIAS_OK);
+    CHECK(same(real.dst(), addr("10.0.0.99")));
+    CHECK(real.dport() == 3128);
+    CHECK(checksums_ok(real));
 }
 
 TEST_CASE("redirect handles from another instance are ignored", "[redirect]") {
@@ -170,4 +199,143 @@ TEST_CASE("redirect handles from another instance are ignored", "[redirect]") {
     Packet p = udp_packet(ext, 9, masq, 2);
     REQUIRE(a.in(p) == PKT_ALIAS_OK);
     CHECK(same(p.dst(), prv1));
+}
+
+TEST_CASE("one server published on two ports and two addresses: every redirect works", "[redirect]") {
+    Nat nat(masq, PKT_ALIAS_DENY_INCOMING, PKT_ALIAS_DENY_INCOMING);
+    const in_addr third_public = addr("85.214.10.14");
+    struct Publication {
+        in_addr public_addr;
+        uint16_t public_port;
+        alias_link* handle;
+    } pubs[] = {{masq, 80, nullptr}, {masq, 8080, nullptr}, {pub, 80, nullptr}};
+    for (Publication& p : pubs) {
+        p.handle = LibAliasRedirectPort(nat.la, prv1, htons(80), any_addr, 0, p.public_addr, htons(p.public_port),
+                                        IPPROTO_TCP);
+        REQUIRE(p.handle != nullptr);
+    }
+    uint16_t peer_port = 50000;
+    for (const Publication& p : pubs) {
+        ++peer_port;
+        Packet syn = tcp_packet(ext, peer_port, p.public_addr, p.public_port, kSyn);
+        REQUIRE(nat.in(syn) == PKT_ALIAS_OK);
+        CHECK(same(syn.dst(), prv1));
+        CHECK(syn.dport() == 80);
+        CHECK(checksums_ok(syn));
+        // Each connection's answer leaves from where the client sent it.
+        Packet reply = tcp_packet(prv1, 80, ext, peer_port, kSyn | kAck);
+        REQUIRE(nat.out(reply) == PKT_ALIAS_OK);
+        CHECK(same(reply.src(), p.public_addr));
+        CHECK(reply.sport() == p.public_port);
+        CHECK(checksums_ok(reply));
+    }
+    // The server's own new connections use the first redirect, as in libalias.
+    Packet own = tcp_packet(prv1, 80, ext2, 443, kSyn);
+    REQUIRE(nat.out(own) == PKT_ALIAS_OK);
+    CHECK(same(own.src(), masq));
+    CHECK(own.sport() == 80);
+
+    LibAliasRedirectDelete(nat.la, pubs[1].handle);
+    Packet gone = tcp_packet(ext, 51000, masq, 8080, kSyn);
+    CHECK(nat.in(gone) == PKT_ALIAS_IGNORED);
+    Packet kept = tcp_packet(ext, 51001, pub, 80, kSyn);
+    REQUIRE(nat.in(kept) == PKT_ALIAS_OK);
+    CHECK(same(kept.dst(), prv1));
+
+    // Static NAT of one host on two public addresses: both reach it
+    // (address redirects ignore DENY_INCOMING's traffic, hence a new NAT).
+    Nat static_nat(masq);
+    REQUIRE(LibAliasRedirectAddr(static_nat.la, prv2, pub) != nullptr);
+    REQUIRE(LibAliasRedirectAddr(static_nat.la, prv2, third_public) != nullptr);
+    uint16_t remote_port = 53;
+    for (in_addr public_addr : {pub, third_public}) {
+        Packet p = udp_packet(ext, remote_port++, public_addr, 5353);
+        REQUIRE(static_nat.in(p) == PKT_ALIAS_OK);
+        CHECK(same(p.dst(), prv2));
+        CHECK(checksums_ok(p));
+    }
+}
+
+TEST_CASE("a redirect to local address 0 stands for the NAT host itself", "[redirect]") {
+    Nat nat(masq, PKT_ALIAS_DENY_INCOMING, PKT_ALIAS_DENY_INCOMING);
+    REQUIRE(LibAliasRedirectPort(nat.la, any_addr, htons(22), any_addr, 0, pub, htons(2222), IPPROTO_TCP) != nullptr);
+    Packet syn = tcp_packet(ext, 5001, pub, 2222, kSyn);
+    REQUIRE(nat.in(syn) == PKT_ALIAS_OK);
+    CHECK(same(syn.dst(), masq));
+    CHECK(syn.dport() == 22);
+    CHECK(checksums_ok(syn));
+    // The host answers from its own address; the answer leaves as the redirect.
+    Packet reply = tcp_packet(masq, 22, ext, 5001, kSyn | kAck);
+    REQUIRE(nat.out(reply) == PKT_ALIAS_OK);
+    CHECK(same(reply.src(), pub));
+    CHECK(reply.sport() == 2222);
+    CHECK(checksums_ok(reply));
+
+    REQUIRE(LibAliasRedirectPort(nat.la, any_addr, htons(53), any_addr, 0, pub, htons(5353), IPPROTO_UDP) != nullptr);
+    Packet query = udp_packet(ext, 33000, pub, 5353, "q");
+    REQUIRE(nat.in(query) == PKT_ALIAS_OK);
+    CHECK(same(query.dst(), masq));
+    CHECK(query.dport() == 53);
+    CHECK(checksums_ok(query));
+
+    REQUIRE(LibAliasRedirectProto(nat.la, any_addr, any_addr, pub, 47) != nullptr);
+    Packet gre = ip_packet(47, ext, pub, 20);
+    REQUIRE(nat.in(gre) == PKT_ALIAS_OK);
+    CHECK(same(gre.dst(), masq));
+    CHECK(ip_checksum_ok(gre));
+
+    // It follows the alias address, as libalias's GetOriginalAddress does.
+    LibAliasSetAddress(nat.la, prv3);
+    Packet later = tcp_packet(ext, 5002, pub, 2222, kSyn);
+    REQUIRE(nat.in(later) == PKT_ALIAS_OK);
+    CHECK(same(later.dst(), prv3));
+    CHECK(checksums_ok(later));
+}
+
+TEST_CASE("RedirectAddr of local address 0 gives the NAT host's own traffic that public address", "[redirect]") {
+    Nat nat(masq);
+    REQUIRE(LibAliasRedirectAddr(nat.la, any_addr, pub) != nullptr);
+    Packet own = udp_packet(masq, 5353, ext, 53);
+    REQUIRE(nat.out(own) == PKT_ALIAS_OK);
+    CHECK(same(own.src(), pub));
+    CHECK(checksums_ok(own));
+    Packet answer = udp_packet(ext, 53, pub, own.sport());
+    REQUIRE(nat.in(answer) == PKT_ALIAS_OK);
+    CHECK(same(answer.dst(), masq));
+    CHECK(answer.dport() == 5353);
+}
+
+TEST_CASE("SAME_PORTS does not share a port with a redirect of unknown remote", "[redirect]") {
+    Nat nat(masq, PKT_ALIAS_SAME_PORTS | PKT_ALIAS_DENY_INCOMING, PKT_ALIAS_SAME_PORTS | PKT_ALIAS_DENY_INCOMING);
+    REQUIRE(LibAliasRedirectPort(nat.la, prv1, htons(8080), any_addr, 0, masq, htons(8080), IPPROTO_TCP) != nullptr);
+    Packet syn = tcp_packet(prv2, 8080, ext, 80, kSyn);
+    REQUIRE(nat.out(syn) == PKT_ALIAS_OK);
+    CHECK(syn.sport() != 8080);
+    Packet reply = tcp_packet(ext, 80, masq, syn.sport(), kSyn | kAck);
+    REQUIRE(nat.in(reply) == PKT_ALIAS_OK);
+    CHECK(same(reply.dst(), prv2));
+    CHECK(reply.dport() == 8080);
+    // The redirect still serves that very remote.
+    Packet in = tcp_packet(ext, 80, masq, 8080, kSyn);
+    REQUIRE(nat.in(in) == PKT_ALIAS_OK);
+    CHECK(same(in.dst(), prv1));
+}
+
+TEST_CASE("a fully specified redirect takes over a live flow with the same endpoints", "[redirect]") {
+    Nat nat(masq, PKT_ALIAS_DENY_INCOMING, PKT_ALIAS_DENY_INCOMING | PKT_ALIAS_SAME_PORTS);
+    Packet first = udp_packet(prv1, 5000, ext, 53);
+    REQUIRE(nat.out(first) == PKT_ALIAS_OK);
+    const uint16_t dynamic_port = first.sport();
+    REQUIRE(dynamic_port != 7000);
+    REQUIRE(LibAliasRedirectPort(nat.la, prv1, htons(5000), ext, htons(53), masq, htons(7000), IPPROTO_UDP) != nullptr);
+    Packet next = udp_packet(prv1, 5000, ext, 53);
+    REQUIRE(nat.out(next) == PKT_ALIAS_OK);
+    CHECK(next.sport() == 7000);
+    CHECK(checksums_ok(next));
+    Packet old_reply = udp_packet(ext, 53, masq, dynamic_port);
+    CHECK(nat.in(old_reply) == PKT_ALIAS_IGNORED);
+    Packet reply = udp_packet(ext, 53, masq, 7000);
+    REQUIRE(nat.in(reply) == PKT_ALIAS_OK);
+    CHECK(same(reply.dst(), prv1));
+    CHECK(reply.dport() == 5000);
 }

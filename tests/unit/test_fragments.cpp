@@ -38,7 +38,7 @@ uint8_t tag_of(void* f) { return static_cast<uint8_t*>(f)[20]; }
 
 }  // namespace
 
-TEST_CASE("fragments are keyed by source and IP id and returned oldest first", "[unit][fragments]") {
+TEST_CASE("fragments are keyed by source and IP id and returned newest first, as libalias", "[unit][fragments]") {
     Nat nat;
     REQUIRE(LibAliasSaveFragment(nat.la, saved_tail(ext, 1, 'a')) == PKT_ALIAS_OK);
     REQUIRE(LibAliasSaveFragment(nat.la, saved_tail(ext, 2, 'b')) == PKT_ALIAS_OK);
@@ -51,7 +51,7 @@ TEST_CASE("fragments are keyed by source and IP id and returned oldest first", "
         got.push_back(tag_of(f));
         std::free(f);
     }
-    CHECK(got == std::vector<uint8_t>{'a', 'd'});
+    CHECK(got == std::vector<uint8_t>{'d', 'a'});
     Packet h2 = header_of(ext2, 1);
     void* c = LibAliasGetFragment(nat.la, h2.data());
     REQUIRE(c != nullptr);
