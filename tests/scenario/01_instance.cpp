@@ -21,6 +21,17 @@ constexpr unsigned kDefaultMode = PKT_ALIAS_SAME_PORTS | PKT_ALIAS_USE_SOCKETS |
 
 unsigned probe_mode(libalias* la) { return LibAliasSetMode(la, 0, 0); }
 
+// LibAliasInit on a live instance: the same pointer, the default mode, no
+// links; then the alias address again, which the reset cleared.
+void reinit_in_place(libalias* la) {
+    REQUIRE(LibAliasInit(la) == la);
+    CHECK(probe_mode(la) == kDefaultMode);
+    alias_stats st{};
+    REQUIRE(LibAliasGetStats(la, &st) == 0);
+    CHECK(st.total == 0);
+    LibAliasSetAddress(la, masq);
+}
+
 }  // namespace
 
 TEST_CASE("LibAliasInit(NULL) creates an instance with libalias's defaults", "[instance]") {
@@ -65,13 +76,7 @@ TEST_CASE("re-initialising an instance keeps the pointer and restores defaults",
     CHECK((aport == 4000 || aport == 4001));
 
     // ... then reset: same pointer, defaults back, table empty.
-    REQUIRE(LibAliasInit(la) == la);
-    CHECK(probe_mode(la) == kDefaultMode);
-    alias_stats st{};
-    REQUIRE(LibAliasGetStats(la, &st) == 0);
-    CHECK(st.total == 0);
-
-    LibAliasSetAddress(la, masq);
+    reinit_in_place(la);
     // The redirect is gone and DENY_INCOMING is off: the SYN is for the NAT host.
     Packet syn = tcp_packet(ext, 40000, masq, 8080, kSyn);
     CHECK(LibAliasIn(la, syn.data(), syn.capacity()) == PKT_ALIAS_OK);
@@ -103,12 +108,7 @@ TEST_CASE("re-initialising an instance keeps the proxy rules and the Skinny port
     REQUIRE(LibAliasOut(la, before.data(), before.capacity()) == PKT_ALIAS_OK);
     REQUIRE(before.dst().s_addr == proxy_server.s_addr);
 
-    REQUIRE(LibAliasInit(la) == la);
-    CHECK(probe_mode(la) == kDefaultMode);
-    alias_stats st{};
-    REQUIRE(LibAliasGetStats(la, &st) == 0);
-    CHECK(st.total == 0);
-    LibAliasSetAddress(la, masq);
+    reinit_in_place(la);
 
     // The proxy rule still sends a new web flow to the server.
     Packet web = tcp_packet(prv2, 40001, ext, 80, kSyn);
