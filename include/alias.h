@@ -227,7 +227,7 @@ LIBALIAS_API int LibAliasGetStats(struct libalias *, struct alias_stats *);
 #define LIBALIAS_LINK_PERMANENT	0x01	/* redirect: never expires */
 #define LIBALIAS_LINK_PARTIAL	0x02	/* remote address or port unknown */
 struct alias_link_info {
-	unsigned char proto;		/* IP protocol; 0 for address/fragment links */
+	unsigned char proto;		/* IP protocol; 0 for address, fragment and PPTP call links */
 	unsigned char flags;		/* LIBALIAS_LINK_* */
 	unsigned short src_port, dst_port, alias_port;
 	struct in_addr src_addr, dst_addr, alias_addr;

@@ -98,7 +98,8 @@ int icmp_query_out(Instance& la, Datagram& d, bool create, bool is_reply) noexce
     const uint16_t id = load16(ic + icmp::kId);
     Link* l = find_icmp_out(la, d.src(), d.dst(), id, create && !is_reply);
     if (!l) {
-        if (!is_reply) return la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
+        // LibAliasOutTry(create = 0) translates only what has a link, replies too (libalias's IcmpAliasOut1).
+        if (!is_reply || !create) return la.create_failed ? PKT_ALIAS_ERROR : PKT_ALIAS_IGNORED;
         // A reply to a query that reached the host or a static mapping
         // unsolicited: keep the identifier the peer chose, alias the source.
         d.set_src(find_alias_address(la, d.src()));

@@ -35,7 +35,7 @@ bool is_udp_tcp(uint16_t type) noexcept { return type == IPPROTO_TCP || type == 
 // lazily in UseLink too); returns whether it was dropped.
 bool drop_if_expired(Instance& la, Link* l) noexcept {
     if (!la.links.expired(*l, la.now)) return false;
-    delete_link(la, l);
+    la.links.destroy_expired(l);
     return true;
 }
 

@@ -296,8 +296,7 @@ bool LinkTable::reclaim_for_limit(uint32_t now) noexcept {
         for (unsigned budget = kReclaimBudget; budget && !bucket.empty() && dynamic_count_ >= limit_; --budget) {
             Link& l = bucket.front();
             if (idle_past(l, now, w.seconds)) {
-                destroy(&l, true);
-                ++expired_count;
+                destroy_expired(&l);
             } else {
                 // Refiled: a used link moves to a later bucket, the rest to
                 // the back of this one, so the next search sees others.
@@ -461,8 +460,7 @@ unsigned LinkTable::sweep_wheel(Wheel& w, uint32_t now, unsigned& budget) noexce
             --budget;
             Link& l = bucket.front();
             if (idle_past(l, now, w.seconds)) {
-                destroy(&l, true);
-                ++expired_count;
+                destroy_expired(&l);
                 ++removed;
             } else {
                 // Used since it was filed: its new deadline is past `now`,

@@ -242,6 +242,12 @@ public:
                  bool in_key_known_absent = false, bool out_key_known_absent = false) noexcept;
     // Unindexes, unfiles and frees the link and its LinkExtra; `on_destroy` runs first.
     void destroy(Link* l, bool expired = false) noexcept;
+    // destroy() of a link found overdue by a lookup before the sweep reached
+    // it: counted in expired_count, as the sweep's expiries are.
+    void destroy_expired(Link* l) noexcept {
+        destroy(l, true);
+        ++expired_count;
+    }
 
     // A link's LinkExtra (alias_link::extra / ensure_extra come here).
     LinkExtra* extra_at(uint32_t id) const noexcept { return extras_[id].get(); }

@@ -96,6 +96,10 @@ TEST_CASE("an echo request from outside to the NAT host passes unchanged", "[icm
     CHECK(req.buf == before.buf);
     // The host's own reply leaves with its identifier and source.
     Packet rep = icmp_echo(masq, ext, 0x7777, 1, true);
+    // A probe that may not create (LibAliasOutTry, create=0) finds no link for it.
+    const Packet rep_before = rep;
+    CHECK(LibAliasOutTry(nat.la, rep.data(), rep.capacity(), 0) == PKT_ALIAS_IGNORED);
+    CHECK(rep.buf == rep_before.buf);
     CHECK(nat.out(rep) == PKT_ALIAS_OK);
     CHECK(same(rep.src(), masq));
     CHECK(rep.icmp_id() == 0x7777);

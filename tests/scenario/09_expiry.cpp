@@ -204,6 +204,23 @@ TEST_CASE("housekeeping removes idle links without them being looked up", "[expi
     CHECK(st.expired >= 200);
 }
 
+// A lookup that meets an overdue link before the sweep does (a 300 s TCP
+// link sits in a 5 s wheel bucket) removes it; the statistics must count
+// that as an expiry too, so that created - expired is what is left.
+TEST_CASE("a link a lookup finds overdue counts as expired, like the sweep's", "[expiry]") {
+    Clocked c;
+    Packet syn = tcp_packet(prv1, 3000, ext, 80, kSyn);
+    REQUIRE(c.nat.out(syn) == PKT_ALIAS_OK);
+    const uint16_t aport = syn.sport();
+    c.advance(302);  // idle for more than 300 s; its bucket falls due at 304 s
+    CHECK_FALSE(tcp_in_ok(c.nat, aport, kSyn | kAck));
+    alias_stats st{};
+    REQUIRE(LibAliasGetStats(c.nat.la, &st) == 0);
+    CHECK(st.total == 0);
+    CHECK(st.expired == 1);
+    CHECK(st.created - st.expired == st.total);
+}
+
 TEST_CASE("fragment ids live 10 s after their last use", "[expiry][fragments]") {
     Clocked c;
     LibAliasSetMode(c.nat.la, 0, PKT_ALIAS_DENY_INCOMING);
