@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -68,7 +69,19 @@ std::unique_ptr<Chain> copy_current() {
     return c;
 }
 
-// Built-in handlers are attached when the library loads.
+// libalias's attach_handler refuses a handler whose pri, dir and proto all
+// equal an attached one's (dir compared whole, not as a bit mask), so two
+// handlers never tie on the same packets.  The identical entry counts too.
+bool conflicts(const Chain& c, const proto_handler* h) {
+    return std::any_of(c.handlers.begin(), c.handlers.end(), [h](const proto_handler* b) {
+        return b->pri == h->pri && b->dir == h->dir && b->proto == h->proto;
+    });
+}
+
+// Built-in handlers are attached when the library loads, under the rule
+// third-party handlers meet, so a module handler can never tie with one.
+// Two colliding built-ins are a bug in the registry: the later one is left
+// out and named on stderr, and its protocol's scenario tests fail.
 struct BuiltinLoader {
     BuiltinLoader() {
         std::lock_guard<std::mutex> g(writer_lock);
@@ -76,6 +89,11 @@ struct BuiltinLoader {
         for (std::size_t i = 0; i < kBuiltinHandlerSetCount; ++i) {
             const BuiltinHandlerSet* set = kBuiltinHandlerSets[i];
             for (proto_handler* h = set->handlers; h && h->dir != NODIR; ++h) {
+                if (conflicts(*c, h)) {
+                    std::fprintf(stderr, "libalias: built-in handler %s pri %u conflicts; not attached\n", set->name,
+                                 h->pri);
+                    continue;
+                }
                 builtin_list().push_back(h);
                 c->handlers.push_back(h);
             }
@@ -86,9 +104,52 @@ struct BuiltinLoader {
 };
 BuiltinLoader loader;
 
+// libalias attaches entry by entry and stops at the first conflict, leaving
+// the earlier entries attached (`partial`); the loader needs all or nothing.
+int attach(proto_handler* p, bool partial) {
+    std::lock_guard<std::mutex> g(writer_lock);
+    auto c = copy_current();
+    const std::size_t before = c->handlers.size();
+    int result = 0;
+    for (proto_handler* h = p; h->dir != NODIR; ++h) {
+        if (conflicts(*c, h)) {
+            result = EEXIST;
+            break;
+        }
+        c->handlers.push_back(h);
+    }
+    if (result != 0 && !partial) return result;
+    if (c->handlers.size() != before) publish(std::move(c));
+    return result;
+}
+
 }  // namespace
 
 void declare_handler_port(uint16_t port) noexcept { detail::interesting_ports.set(htons(port)); }
+
+int attach_handlers_whole(proto_handler* p) {
+    if (!p) return -EINVAL;
+    try {
+        return attach(p, false);
+    } catch (...) {
+        return -ENOMEM;
+    }
+}
+
+bool detach_all_but_builtins() noexcept {
+    try {
+        std::lock_guard<std::mutex> g(writer_lock);
+        auto c = copy_current();
+        const auto gone = std::remove_if(c->handlers.begin(), c->handlers.end(),
+                                         [](const proto_handler* h) { return !is_builtin(h); });
+        if (gone == c->handlers.end()) return true;
+        c->handlers.erase(gone, c->handlers.end());
+        publish(std::move(c));
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
 
 int run_handlers(struct libalias* la, int16_t dir, uint8_t proto_class, struct ip* pip,
                  struct alias_data* ad) noexcept {
@@ -109,22 +170,20 @@ int run_handlers(struct libalias* la, int16_t dir, uint8_t proto_class, struct i
 
 using namespace nalias;
 
+// Positive EEXIST as in libalias; the nalias-only failures (NULL array, no
+// memory: the chain is then unchanged) stay negative, as they always were.
 extern "C" LIBALIAS_API int LibAliasAttachHandlers(struct proto_handler* p) {
     if (!p) return -EINVAL;
     try {
-        std::lock_guard<std::mutex> g(writer_lock);
-        auto c = copy_current();
-        for (proto_handler* h = p; h->dir != NODIR; ++h) {
-            if (std::find(c->handlers.begin(), c->handlers.end(), h) != c->handlers.end()) return -EEXIST;
-            c->handlers.push_back(h);
-        }
-        publish(std::move(c));
-        return 0;
+        return attach(p, true);
     } catch (...) {
         return -ENOMEM;
     }
 }
 
+// libalias returns 0 whatever it unlinks (an entry that is not attached
+// corrupts its list); here such entries are skipped, and callers that test
+// for 0, as stock modules' MOD_UNLOAD does, see what they expect.
 extern "C" LIBALIAS_API int LibAliasDetachHandlers(struct proto_handler* p) {
     if (!p) return -EINVAL;
     try {
@@ -138,8 +197,7 @@ extern "C" LIBALIAS_API int LibAliasDetachHandlers(struct proto_handler* p) {
                 found = true;
             }
         }
-        if (!found) return -ENOENT;
-        publish(std::move(c));
+        if (found) publish(std::move(c));
         return 0;
     } catch (...) {
         return -ENOMEM;

@@ -79,6 +79,17 @@ inline bool handlers_may_want(uint8_t proto_class, uint16_t sport_net, uint16_t 
 // Declares a TCP/UDP port (host order) that a built-in handler fingerprints on.
 void declare_handler_port(uint16_t port) noexcept;
 
+// For the module loader, which must never dlclose an object with part of its
+// array still in the chain: attaches every entry of `p` or, on a libalias
+// priority conflict (an attached handler with the same pri, dir and proto),
+// none.  0, EEXIST, or -ENOMEM (nothing attached).
+int attach_handlers_whole(struct proto_handler* p);
+
+// LibAliasUnLoadAllModule empties libalias's chain; here the built-ins stay.
+// Detaches every other handler, module or direct.  false when the new chain
+// cannot be allocated, and then nothing changed.
+bool detach_all_but_builtins() noexcept;
+
 // A built-in handler set: the handlers plus the ports it declares.
 struct BuiltinHandlerSet {
     const char* name;

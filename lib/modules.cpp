@@ -15,12 +15,15 @@
 // Invariants: every listed module's handlers are attached; unloading
 // detaches them before dlclose, so the chain never points into an unmapped
 // object (a packet that already walks a retired snapshot on another thread
-// is the caller's race, as in libalias).
+// is the caller's race, as in libalias).  Modules are bound with RTLD_NOW:
+// one that imports a function nalias does not export is refused here rather
+// than killing the process on the first packet its handler sees.
 //
 // Return values follow libalias: LoadModule 0 or a positive errno (EINVAL,
-// EEXIST, ENOMEM), UnLoadAllModule 1, RefreshModules 0 (-1 when the
-// configuration file exists but cannot be opened, or when a loaded module
-// cannot be detached for lack of memory and so stays loaded).
+// also for unresolved imports; EEXIST, also for a handler priority conflict;
+// ENOMEM), UnLoadAllModule 1, RefreshModules 0 (-1 when the configuration
+// file exists but cannot be opened, or when the attached handlers cannot be
+// detached for lack of memory and so every module stays loaded).
 #include "handler.hpp"
 
 #include "../include/alias.h"
@@ -90,7 +93,7 @@ void report(const char* what) { std::fprintf(stderr, "libalias: %s\n", what ? wh
 
 int load_module(const char* path) {
     if (!path || !*path) return EINVAL;
-    void* handle = dlopen(path, RTLD_LAZY);
+    void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         report(dlerror());
         return EINVAL;
@@ -120,14 +123,22 @@ int load_module(const char* path) {
     } catch (...) {
         return fail(ENOMEM, "out of memory");
     }
-    const int attached = LibAliasAttachHandlers(handlers);
-    if (attached != 0) return fail(attached < 0 ? -attached : EINVAL, "cannot attach handlers");
+    // libalias would load the module with part of its array attached; a
+    // refused module is dlclosed here, so none of it may stay in the chain.
+    const int attached = attach_handlers_whole(handlers);
+    if (attached == EEXIST) return fail(EEXIST, "handler priority conflict");
+    if (attached != 0) return fail(attached == -ENOMEM ? ENOMEM : EINVAL, "cannot attach handlers");
     // Stock modules attach their handlers again from MOD_LOAD; that second
-    // attach finds them attached and changes nothing.
+    // attach changes nothing and answers EEXIST, which is not a refusal.
     if (mod->evhand) {
         const int r = mod->evhand(nullptr, MOD_LOAD, mod->priv);
-        if (r != 0) {
-            LibAliasDetachHandlers(handlers);
+        if (r != 0 && r != EEXIST) {
+            if (LibAliasDetachHandlers(handlers) != 0) {
+                // Still in the chain: unmapping it would leave packets
+                // calling into nothing, so its mapping is leaked instead.
+                report("module refused to load and cannot be detached; it stays mapped");
+                return r > 0 ? r : EINVAL;
+            }
             return fail(r > 0 ? r : EINVAL, "module refused to load");
         }
     }
@@ -135,19 +146,20 @@ int load_module(const char* path) {
     return 0;
 }
 
-// Unloads newest first.  A module is unmapped only once a chain without its
-// handlers is published: packets may be running its code until then.  When
-// that publication fails (out of memory), the module and every older one
-// stay loaded and working, and the call reports false.
+// As libalias, first detaches every handler that is not built in, whether a
+// module's or attached directly with LibAliasAttachHandlers, then unloads the
+// modules newest first.  They are unmapped only once that chain is
+// published: packets may be running their code until then.  When the
+// publication fails (out of memory), every handler and module stays as it
+// was, and the call reports false.
 bool unload_all() {
     std::lock_guard<std::recursive_mutex> g(modules_lock());
+    if (!detach_all_but_builtins()) {
+        report("cannot detach the attached handlers; modules stay loaded");
+        return false;
+    }
     auto& v = loaded();
     while (!v.empty()) {
-        const int detached = LibAliasDetachHandlers(v.back().handlers);
-        if (detached != 0 && detached != -ENOENT) {
-            report("cannot detach a module's handlers; it stays loaded");
-            return false;
-        }
         moduledata_t* const mod = v.back().mod;
         void* const handle = v.back().handle;
         v.pop_back();

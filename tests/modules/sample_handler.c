@@ -14,7 +14,9 @@
  *                        `port` to any port of the peer, and the allocated
  *                        alias port replaces the 2 bytes (as FTP's PORT).
  * Build variants (for the loader's error paths): SAMPLE_VARIANT_TWIN has the
- * same module name; SAMPLE_VARIANT_NO_HANDLERS exports no `handlers`.
+ * same module name; SAMPLE_VARIANT_NO_HANDLERS exports no `handlers`;
+ * SAMPLE_VARIANT_STRICT (another name) returns its MOD_LOAD attach's result,
+ * as a module written for the kernel's libalias does.
  */
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -147,7 +149,7 @@ record_event(const char *what)
 }
 
 static int
-mod_handler(void *mod, int type, void *data)
+mod_handler(module_t mod, int type, void *data)
 {
 	(void)mod;
 	(void)data;
@@ -156,7 +158,11 @@ mod_handler(void *mod, int type, void *data)
 		record_event("load");
 #ifndef SAMPLE_VARIANT_NO_HANDLERS
 		/* What FreeBSD's stock modules do; a no-op after the loader's attach. */
+#ifdef SAMPLE_VARIANT_STRICT
+		return (LibAliasAttachHandlers(handlers));
+#else
 		LibAliasAttachHandlers(handlers);
+#endif
 #else
 		(void)unused_handlers;
 #endif
@@ -170,5 +176,9 @@ mod_handler(void *mod, int type, void *data)
 }
 
 moduledata_t alias_mod = {
+#ifdef SAMPLE_VARIANT_STRICT
+	"alias_sample_strict", mod_handler, NULL
+#else
 	"alias_sample", mod_handler, NULL
+#endif
 };

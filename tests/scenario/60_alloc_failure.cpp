@@ -499,7 +499,7 @@ TEST_CASE("attaching or detaching a handler short of memory changes the chain al
     }
     REQUIRE(r == 0);
     CHECK(refused > 0);
-    CHECK(LibAliasDetachHandlers(probe_handlers) == -ENOENT);
+    CHECK(LibAliasDetachHandlers(probe_handlers) == 0);  // not attached: skipped, as libalias returns
     check_consistent(nat.la);
 }
 
