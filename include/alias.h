@@ -41,6 +41,10 @@ extern "C" {
 struct libalias;
 struct alias_link;
 
+/* FreeBSD's size for the scratch buffers its protocol modules format
+ * rewritten payload text in. */
+#define LIBALIAS_BUF_SIZE 128
+
 /* ------------------------------------------------------------------------
  * Instance API (FreeBSD 5.x and later).
  * ------------------------------------------------------------------------ */

@@ -63,22 +63,44 @@ struct proto_handler {
 /* The last element of a handler array. */
 #define EOH	.dir = NODIR
 
+/*
+ * As in libalias: attaching stops with EEXIST (positive) at an entry whose
+ * pri, dir and proto equal an attached handler's (built-in ones included),
+ * the entries before it staying attached; detaching skips entries that are
+ * not attached and returns 0.  nalias-only failures are negative: -EINVAL
+ * for a NULL array, -ENOMEM (the chain is then unchanged).
+ */
 LIBALIAS_API int LibAliasAttachHandlers(struct proto_handler *);
 LIBALIAS_API int LibAliasDetachHandlers(struct proto_handler *);
 
-/* Module descriptor a loadable .so exports as `alias_mod` (with `handlers`). */
-typedef int (*libalias_modevent_t)(void *, int, void *);
-typedef struct libalias_moduledata {
+/*
+ * Module descriptor a loadable .so exports as `alias_mod` (with `handlers`),
+ * under the names FreeBSD's userland alias_mod.h gives it, so that a module
+ * written for FreeBSD builds unchanged.  nalias passes MOD_LOAD and
+ * MOD_UNLOAD to evhand, with a null module_t.
+ */
+typedef enum modeventtype {
+	MOD_LOAD,
+	MOD_UNLOAD,
+	MOD_SHUTDOWN,
+	MOD_QUIESCE
+} modeventtype_t;
+typedef struct module *module_t;
+typedef int (*modeventhand_t)(module_t, int /* modeventtype_t */, void *);
+typedef modeventhand_t libalias_modevent_t;	/* nalias's earlier name */
+typedef struct moduledata {
 	const char *name;
-	libalias_modevent_t evhand;
+	modeventhand_t evhand;
 	void *priv;
 } moduledata_t;
 
-#define MOD_LOAD	0
-#define MOD_UNLOAD	1
-
-/* Module events libalias passes to evhand. */
+/* Longest module name, NUL included; a loaded module's record. */
 #define DLL_LEN		32
+struct dll {
+	char name[DLL_LEN];
+	void *handle;
+	TAILQ_ENTRY(dll) next;
+};
 
 /*
  * libalias-internal functions that modules import (FreeBSD declares them in

@@ -422,6 +422,12 @@ void LinkTable::set_timeout(Link& l, uint32_t timeout, uint32_t now) noexcept {
     file(w, l);
 }
 
+void LinkTable::expire_soon(Link& l, uint32_t now) noexcept {
+    set_timeout(l, 1, now);
+    // Idle for more than its wheel's timeout, whichever wheel took it.
+    l.last_used = now - wheels_[l.queue].seconds - 1;
+}
+
 void LinkTable::make_permanent(Link& l) noexcept {
     if (l.queue == kNoQueue) return;
     l.expiry_hook.unlink();

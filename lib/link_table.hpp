@@ -289,6 +289,10 @@ public:
     static uint32_t lateness_bound(uint32_t timeout) noexcept { return width_for(timeout) - 1; }
     // Moves the link to the wheel of `timeout` seconds (0 = make permanent).
     void set_timeout(Link& l, uint32_t timeout, uint32_t now) noexcept;
+    // Makes the link due at once (dynamic if it was permanent): the next
+    // lookup or sweep frees it, not this call, for callers whose own caller
+    // still holds the link for the rest of a packet.
+    void expire_soon(Link& l, uint32_t now) noexcept;
     void make_permanent(Link& l) noexcept;
 
     // Housekeeping: examines links of due buckets within the budget (links

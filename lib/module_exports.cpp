@@ -298,12 +298,19 @@ LIBALIAS_API void SetProtocolFlags(struct alias_link* lnk, int pflags) {
 }
 LIBALIAS_API int GetProtocolFlags(struct alias_link* lnk) { return lnk && lnk->extra() ? lnk->extra()->protocol_flags : 0; }
 
-// 0 deletes the link, -1 makes it permanent, n > 0 sets its lifetime.
+// 0 ends the link, -1 makes it permanent, n > 0 sets its lifetime.
 LIBALIAS_API void SetExpire(struct alias_link* lnk, int expire) {
     if (!lnk || expire < -1) return;
     Instance* i = instance_of(*lnk);
-    // A module's SetExpire(lnk, 0) ends a dynamic link it made permanent
-    // (libalias clears LINK_PERMANENT first), and redirects alike.
+    if (expire == 0) {
+        // libalias frees the link here, even the one whose packet the core
+        // is still translating around the handler that asked (a use after
+        // free there).  nalias makes it due instead (dynamic, if it was
+        // permanent, as libalias clears LINK_PERMANENT first): no later
+        // packet finds it, and the next lookup or sweep frees it.
+        i->links.expire_soon(*lnk, i->now);
+        return;
+    }
     set_expire(*i, *lnk, expire);
 }
 
@@ -331,15 +338,20 @@ LIBALIAS_API void AddSeq(struct alias_link* lnk, int delta, u_int ip_hl, u_short
 
 // ----- checksums and firewall ---------------------------------------------
 
-// The TCP checksum to store for the datagram at `pip` (its checksum field
-// is ignored).
+// libalias's TcpChecksum sums the segment as it is, checksum field
+// included: a module stores its result after zeroing th_sum, and a valid
+// segment yields 0.  transport_checksum leaves the field out, so the field's
+// value is added back in one's complement.
 LIBALIAS_API u_short TcpChecksum(struct ip* pip) {
     if (!pip) return 0;
     const auto* p = reinterpret_cast<const uint8_t*>(pip);
     const std::size_t hl = static_cast<std::size_t>(p[wire::ip::kVerIhl] & 0x0f) * 4;
     const std::size_t len = wire::get_be16(p + wire::ip::kTotalLength);
     if (hl < wire::ip::kMinHeader || len < hl + wire::tcp::kMinHeader) return 0;
-    return csum::transport_checksum(p, hl, len, IPPROTO_TCP);
+    const uint16_t without_field = csum::transport_checksum(p, hl, len, IPPROTO_TCP);
+    uint32_t sum = static_cast<uint16_t>(~without_field) + uint32_t{wire::load16(p + hl + wire::tcp::kChecksum)};
+    sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<u_short>(~sum);
 }
 
 LIBALIAS_API u_short IpChecksum(struct ip* pip) {
@@ -350,17 +362,28 @@ LIBALIAS_API u_short IpChecksum(struct ip* pip) {
     return csum::internet_checksum(p, hl);
 }
 
-// Updates *cksum for `n` 16-bit words changed from `oldp` to `newp`.
+// Updates *cksum for `n` 16-bit words changed from `oldp` to `newp`, with
+// libalias's arithmetic rather than RFC 1624's, so that a module gets the
+// same bits it would from libalias: a signed running difference, folded to
+// 16 bits, and complemented when it went negative.  The two differ only in
+// which of 0x0000 and 0xffff stands for zero (libalias can return 0x0000,
+// "no checksum" in UDP, where RFC 1624 never does); the core uses
+// lib/checksum.hpp.
 LIBALIAS_API void DifferentialChecksum(u_short* cksum, void* newp, void* oldp, int n) {
     if (!cksum || !newp || !oldp || n <= 0) return;
     const auto* nw = static_cast<const uint8_t*>(newp);
     const auto* ol = static_cast<const uint8_t*>(oldp);
-    uint16_t c;
-    std::memcpy(&c, cksum, 2);
+    uint16_t start;
+    std::memcpy(&start, cksum, 2);
+    int64_t difference = start;  // 64 bits: n words of 0xffff cannot overflow it
     // Word offsets in size_t: a module may pass any int, and 2 * k must not overflow.
     for (std::size_t k = 0; k < static_cast<std::size_t>(n); ++k)
-        c = csum::update16(c, wire::load16(ol + 2 * k), wire::load16(nw + 2 * k));
-    std::memcpy(cksum, &c, 2);
+        difference += int64_t{wire::load16(ol + 2 * k)} - int64_t{wire::load16(nw + 2 * k)};
+    const bool negative = difference < 0;
+    uint64_t folded = static_cast<uint64_t>(negative ? -difference : difference);
+    while (folded > 0xffff) folded = (folded >> 16) + (folded & 0xffff);
+    const uint16_t result = static_cast<uint16_t>(negative ? ~folded : folded);
+    std::memcpy(cksum, &result, 2);
 }
 
 // ipfw holes do not exist on Linux: PKT_ALIAS_PUNCH_FW has nothing to punch.

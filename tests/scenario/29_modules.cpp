@@ -20,6 +20,7 @@
 #include <cstring>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 
@@ -330,7 +331,12 @@ TEST_CASE("module exports: checksum helpers", "[modules]") {
     auto* ip = reinterpret_cast<struct ip*>(p.data());
     uint16_t stored;
     std::memcpy(&stored, &p.buf[36], 2);
-    CHECK(TcpChecksum(ip) == stored);  // both raw, as the field lies in memory
+    // As libalias: the sum over the segment as it is, so 0 for a valid one,
+    // and the value to store once th_sum is zeroed (both raw, as in memory).
+    CHECK(TcpChecksum(ip) == 0);
+    std::memset(&p.buf[36], 0, 2);
+    CHECK(TcpChecksum(ip) == stored);
+    std::memcpy(&p.buf[36], &stored, 2);
     CHECK(IpChecksum(ip) == 0);  // over a header with a valid checksum
     // DifferentialChecksum: rewrite the source address and patch both sums.
     in_addr new_src = pub;
@@ -353,4 +359,68 @@ TEST_CASE("module exports: checksum helpers", "[modules]") {
     CHECK(ip_sum == before);
     DifferentialChecksum(&ip_sum, &new_src, &p.buf[12], INT_MIN);
     CHECK(ip_sum == before);
+    // libalias's arithmetic: an edit that changes nothing leaves 0xffff as
+    // it is (RFC 1624's form would turn it into 0x0000, "no checksum" in UDP).
+    u_short all_ones = 0xffff;
+    const uint16_t same_word = 0x1234;
+    DifferentialChecksum(&all_ones, const_cast<uint16_t*>(&same_word), const_cast<uint16_t*>(&same_word), 1);
+    CHECK(all_ones == 0xffff);
+    // And any edit keeps a UDP checksum valid, over random headers and words.
+    std::mt19937 rng(0x5eed);
+    for (int i = 0; i < 2000; ++i) {
+        Packet u = udp_packet(prv1, static_cast<uint16_t>(rng()), ext, static_cast<uint16_t>(rng()), "data");
+        const in_addr other{static_cast<in_addr_t>(rng())};
+        u_short usum;
+        std::memcpy(&usum, &u.buf[26], 2);
+        if (usum == 0) continue;  // none: nothing to patch
+        DifferentialChecksum(&usum, const_cast<in_addr*>(&other), &u.buf[12], 2);
+        u.set_src(other);
+        std::memcpy(&u.buf[26], &usum, 2);
+        INFO("case " << i);
+        CHECK(l4_checksum_ok(u));
+    }
+}
+
+namespace {
+
+// A handler that ends the link of every TCP segment it sees, as a module
+// would on a protocol's "goodbye" message.  libalias frees the link there,
+// while its core still holds it for the rest of the packet.
+int ends_every_tcp_link_fp(struct libalias*, struct alias_data* ad) {
+    return ad && ad->lnk && ad->dport && ntohs(*ad->dport) == 7171 ? 0 : -1;
+}
+int ends_every_tcp_link(struct libalias*, struct ip*, struct alias_data* ad) {
+    SetExpire(ad->lnk, 0);
+    return 0;
+}
+proto_handler link_ending_handlers[] = {
+    {900, IN | OUT, TCP, &ends_every_tcp_link_fp, &ends_every_tcp_link, {}},
+    {0, NODIR, 0, nullptr, nullptr, {}},
+};
+
+}  // namespace
+
+TEST_CASE("module exports: SetExpire(lnk, 0) from a handler ends the link without freeing it under the core",
+          "[modules]") {
+    REQUIRE(LibAliasAttachHandlers(link_ending_handlers) == 0);
+    {
+        Nat nat(masq, PKT_ALIAS_DENY_INCOMING, PKT_ALIAS_DENY_INCOMING);
+        uint16_t previous_port = 0;
+        for (int round = 0; round < 4; ++round) {
+            Packet out = tcp_packet(prv1, 40000, ext, 7171, round ? kAck : kSyn);
+            REQUIRE(nat.out(out) == PKT_ALIAS_OK);
+            CHECK(out.src().s_addr == masq.s_addr);
+            CHECK(checksums_ok(out));
+            // The ended link is gone for every later packet: each round makes a new one.
+            if (round) CHECK(out.sport() != 0);
+            previous_port = out.sport();
+            Packet back = tcp_packet(ext, 7171, masq, previous_port, kAck);
+            CHECK(nat.in(back) == PKT_ALIAS_IGNORED);  // the link ended with the outbound segment
+        }
+        alias_stats st{};
+        REQUIRE(LibAliasGetStats(nat.la, &st) == 0);
+        CHECK(st.created == 4);
+        CHECK(st.created - st.expired == st.total);
+    }  // LibAliasUninit walks every list: it must find them intact
+    CHECK(LibAliasDetachHandlers(link_ending_handlers) == 0);
 }
