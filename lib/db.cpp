@@ -582,19 +582,16 @@ namespace {
 
 void tcp_set_state(Instance& la, Link& l, bool inbound, uint8_t state) noexcept {
     const uint8_t other = inbound ? l.tcp_out : l.tcp_in;
-    if (l.permanent()) {
-        // The state still counts: RedirectDynamic gives the link the timeout
-        // its connection has reached (tcp_timeout_for_state).
-    } else if (state == kTcpDisconnected) {
-        la.links.set_timeout(l, other != kTcpConnected ? kTcpExpireDeadSeconds : kTcpExpireSingleDeadSeconds, la.now);
-    } else if (state == kTcpConnected && other == kTcpConnected) {
-        la.links.set_timeout(l, kTcpExpireConnectedSeconds, la.now);
-    }
     // Not a conditional lvalue: the states are bit-fields.
     if (inbound)
         l.tcp_in = state & 0xf;
     else
         l.tcp_out = state & 0xf;
+    // Only a close, or the second side coming up, changes the timeout.
+    // Redirects keep their permanence, but their state counts as well:
+    // RedirectDynamic gives them the timeout it calls for.
+    const bool moves = state == kTcpDisconnected || (state == kTcpConnected && other == kTcpConnected);
+    if (moves && !l.permanent()) la.links.set_timeout(l, tcp_timeout_for_state(l), la.now);
 }
 
 }  // namespace
@@ -602,8 +599,9 @@ void tcp_set_state(Instance& la, Link& l, bool inbound, uint8_t state) noexcept 
 uint32_t tcp_timeout_for_state(const Link& l) noexcept {
     const bool in_closed = l.tcp_in == kTcpDisconnected, out_closed = l.tcp_out == kTcpDisconnected;
     if (in_closed || out_closed) {
+        // One side closed while the other is still up, or both gone.
         const bool other_open = in_closed ? l.tcp_out == kTcpConnected : l.tcp_in == kTcpConnected;
-        return other_open && !(in_closed && out_closed) ? kTcpExpireSingleDeadSeconds : kTcpExpireDeadSeconds;
+        return other_open ? kTcpExpireSingleDeadSeconds : kTcpExpireDeadSeconds;
     }
     if (l.tcp_in == kTcpConnected && l.tcp_out == kTcpConnected) return kTcpExpireConnectedSeconds;
     return kTcpExpireInitialSeconds;

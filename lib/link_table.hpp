@@ -242,8 +242,8 @@ public:
                  bool in_key_known_absent = false, bool out_key_known_absent = false) noexcept;
     // Unindexes, unfiles and frees the link and its LinkExtra; `on_destroy` runs first.
     void destroy(Link* l, bool expired = false) noexcept;
-    // destroy() of a link found overdue by a lookup before the sweep reached
-    // it: counted in expired_count, as the sweep's expiries are.
+    // destroy() of an overdue link, by the sweep or by a lookup that met it
+    // first: either way it counts in expired_count.
     void destroy_expired(Link* l) noexcept {
         destroy(l, true);
         ++expired_count;
