@@ -73,7 +73,7 @@ template <class Pred> Link* find_pptp(Instance& la, Pred&& pred) noexcept {
 // point back to theirs: link-only calls work inside and outside handlers.
 Instance* instance_of(const Link& l) noexcept { return static_cast<Instance*>(LinkTable::of(l).instance); }
 
-uint32_t alias_of(const Link& l) noexcept { return l.alias_addr ? l.alias_addr : instance_of(l)->alias_addr; }
+uint32_t alias_of(const Link& l) noexcept { return effective_alias(*instance_of(l), l); }
 
 }  // namespace
 
@@ -269,8 +269,7 @@ LIBALIAS_API void SetDestCallId(struct alias_link* lnk, uint16_t cid) {
 
 LIBALIAS_API struct in_addr GetOriginalAddress(struct alias_link* lnk) {
     if (!lnk) return to_in(0);
-    if (lnk->src_addr == 0) return to_in(instance_of(*lnk)->alias_addr);
-    return to_in(lnk->src_addr);
+    return to_in(original_address(*instance_of(*lnk), *lnk));
 }
 
 LIBALIAS_API struct in_addr GetDestAddress(struct alias_link* lnk) { return to_in(lnk ? lnk->dst_addr : 0); }
